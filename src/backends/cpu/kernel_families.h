@@ -1,0 +1,16 @@
+// CPU reference kernel families, one function per family, each defined in
+// src/backends/cpu/<family>.cc (mirrors src/ir/op_families.h).
+#pragma once
+
+namespace frt {
+
+class CpuKernelRegistry;
+
+void RegisterElementwiseKernels(CpuKernelRegistry& r);
+void RegisterReductionKernels(CpuKernelRegistry& r);
+void RegisterTensorKernels(CpuKernelRegistry& r);
+void RegisterNnKernels(CpuKernelRegistry& r);
+void RegisterMiscKernels(CpuKernelRegistry& r);
+void RegisterControlFlowKernels(CpuKernelRegistry& r);
+
+}  // namespace frt

@@ -1,0 +1,9 @@
+// CPU reference kernels of this op family (placeholder until implemented).
+#include "backends/cpu/kernel.h"
+#include "backends/cpu/kernel_families.h"
+
+namespace frt {
+
+void RegisterReductionKernels(CpuKernelRegistry&) {}
+
+}  // namespace frt

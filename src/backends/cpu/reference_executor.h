@@ -1,0 +1,37 @@
+// The reference executor: runs a Graph node by node on the CPU with the
+// reference kernels. For every node it runs the op's shape inference on the
+// concrete input shapes and values, allocates the outputs, calls the kernel
+// and checks that the kernel produced what inference promised. It is the
+// oracle other backends are compared with, so it is simple, not fast.
+//
+// Thread safety: Run() is const and may be called from many threads at once.
+// The Graph must outlive the executor and stay unchanged.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "ir/graph.h"
+
+namespace frt {
+
+class ReferenceExecutor {
+ public:
+  // Fails if a node has no schema or no CPU kernel, or the graph has a cycle.
+  static Result<std::unique_ptr<ReferenceExecutor>> Create(const Graph& graph);
+
+  // `inputs` by graph-input name. Inputs that have an initializer may be
+  // omitted. Returns the graph outputs in order.
+  Result<std::vector<Tensor>> Run(const std::map<std::string, Tensor>& inputs) const;
+
+ private:
+  explicit ReferenceExecutor(const Graph& graph) : graph_(graph) {}
+  const Graph& graph_;
+};
+
+// Checks a tensor given for graph input `v` against its declared dtype and
+// shape; `symbols` binds symbolic dims across inputs (e.g. every "batch" equal).
+Status CheckInputTensor(const Value& v, const Tensor& t, std::map<std::string, int64_t>& symbols);
+
+}  // namespace frt

@@ -1,0 +1,89 @@
+// The IR: a Graph owns Values (tensors flowing between nodes) and Nodes
+// (op applications). Values are produced by at most one node; graph inputs and
+// constants (initializers) have no producer. An absent optional input is a
+// nullptr entry in Node::inputs.
+//
+// Ownership: the Graph owns every Value and Node; raw pointers stay valid until
+// the graph is destroyed or the object is removed. Not thread safe for writes;
+// concurrent const access is safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "ir/attributes.h"
+#include "ir/op_kind.h"
+
+namespace frt {
+
+class Node;
+
+struct Value {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  std::optional<Shape> shape;         // nullopt: rank unknown
+  Node* producer = nullptr;           // nullptr for inputs, constants, outer-scope refs
+  std::optional<Tensor> constant;     // initializer / folded constant data
+  bool is_graph_input = false;
+  bool is_outer_scope = false;        // in a subgraph: refers to an enclosing graph's value
+
+  std::string Describe() const;       // "x: f32[batch,3]"
+};
+
+class Node {
+ public:
+  OpKind op = OpKind::kIdentity;
+  std::string name;                   // ONNX node name (may be empty in the model)
+  int opset = 0;                      // ONNX op version the node was imported from
+  std::vector<Value*> inputs;         // nullptr = absent optional input
+  std::vector<Value*> outputs;        // nullptr = absent optional output
+  Attributes attrs;
+  std::vector<std::string> source_nodes;  // original ONNX node names (fusion provenance)
+
+  // `Softmax (node "attn/sm", opset 13)`: the prefix of every error about this node.
+  std::string Describe() const;
+  bool has_input(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
+  bool has_output(size_t i) const { return i < outputs.size() && outputs[i] != nullptr; }
+};
+
+class Graph {
+ public:
+  Graph() = default;
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  std::string name;
+
+  // Creates a value; error if the name is already used in this graph.
+  Result<Value*> AddValue(const std::string& name);
+  Value* FindValue(const std::string& name) const;  // nullptr if absent
+  Node* AddNode(OpKind op, std::string name);
+  void AddInput(Value* v);
+  void AddOutput(Value* v) { outputs_.push_back(v); }
+
+  const std::vector<Value*>& inputs() const { return inputs_; }
+  const std::vector<Value*>& outputs() const { return outputs_; }
+  std::vector<Node*> nodes() const;
+  std::vector<Value*> values() const;
+  size_t num_nodes() const { return nodes_.size(); }
+
+  // Nodes ordered so that producers come before consumers; error names a node
+  // on the cycle if there is one.
+  Result<std::vector<Node*>> TopologicalOrder() const;
+
+  // Enclosing graph of a subgraph (If/Loop/Scan body); nullptr at top level.
+  const Graph* parent = nullptr;
+
+ private:
+  std::vector<std::unique_ptr<Value>> values_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::map<std::string, Value*> by_name_;
+  std::vector<Value*> inputs_;
+  std::vector<Value*> outputs_;
+};
+
+}  // namespace frt

@@ -1,0 +1,14 @@
+#include "ir/op_families.h"
+
+namespace frt {
+
+void RegisterAllOpFamilies(OpRegistry& r) {
+  RegisterElementwiseOps(r);
+  RegisterReductionOps(r);
+  RegisterTensorOps(r);
+  RegisterNnOps(r);
+  RegisterMiscOps(r);
+  RegisterControlFlowOps(r);
+}
+
+}  // namespace frt

@@ -1,0 +1,101 @@
+#include "onnx/import_context.h"
+
+#include "onnx/import_families.h"
+
+namespace frt {
+
+ImportContext::ImportContext(Graph& graph, const onnx::NodeProto& proto, int opset,
+                             std::vector<Value*> inputs, std::vector<Value*> outputs,
+                             Attributes attrs)
+    : graph_(graph), proto_(proto), opset_(opset), inputs_(std::move(inputs)),
+      outputs_(std::move(outputs)), attrs_(std::move(attrs)) {}
+
+std::string ImportContext::Describe() const {
+  return StrCat(proto_.op_type(), " (node \"", proto_.name(), "\", opset ", opset_, ")");
+}
+
+Result<Node*> ImportContext::Emit(OpKind op, std::vector<Value*> inputs,
+                                  std::vector<Value*> outputs, Attributes attrs,
+                                  std::string_view suffix) {
+  for (Value* out : outputs) {
+    if (out && (out->producer || out->constant || out->is_graph_input)) {
+      return Error(StatusCode::kInvalidModel, "output \"", out->name,
+                   "\" is already defined elsewhere in the graph (each value has one producer)");
+    }
+  }
+  std::string name = suffix.empty() ? proto_.name() : StrCat(proto_.name(), "/", suffix);
+  Node* n = graph_.AddNode(op, name);
+  n->opset = opset_;
+  n->inputs = std::move(inputs);
+  n->outputs = std::move(outputs);
+  n->attrs = std::move(attrs);
+  n->source_nodes = {proto_.name()};
+  for (Value* out : n->outputs) {
+    if (out) out->producer = n;
+  }
+  return n;
+}
+
+Result<Value*> ImportContext::AddTemp(std::string_view hint) {
+  for (;;) {
+    std::string name = StrCat(proto_.name().empty() ? proto_.op_type() : proto_.name(), "/", hint,
+                              "_", temp_counter_++);
+    if (!graph_.FindValue(name)) return graph_.AddValue(name);
+  }
+}
+
+Result<Value*> ImportContext::AddConstant(Tensor t, std::string_view hint) {
+  FRT_ASSIGN_OR_RETURN(Value* v, AddTemp(hint));
+  v->dtype = t.dtype();
+  v->shape = Shape::FromDims(t.dims());
+  v->constant = std::move(t);
+  return v;
+}
+
+Status ImportContext::SetConstantOutput(size_t i, Tensor t) {
+  Value* out = output(i);
+  if (!out) return Error(StatusCode::kInvalidModel, "missing output ", i);
+  if (out->producer || out->constant || out->is_graph_input) {
+    return Error(StatusCode::kInvalidModel, "output \"", out->name,
+                 "\" is already defined elsewhere in the graph");
+  }
+  out->dtype = t.dtype();
+  out->shape = Shape::FromDims(t.dims());
+  out->constant = std::move(t);
+  return Status::Ok();
+}
+
+void ImportRuleRegistry::AddDirect(OpKind kind, int min_opset, int max_opset) {
+  rules_.push_back({OpKindName(kind), min_opset, max_opset, kind, nullptr});
+}
+
+const ImportRule* ImportRuleRegistry::Find(std::string_view op_type, int opset) const {
+  for (const auto& r : rules_) {
+    if (r.op_type == op_type && opset >= r.min_opset && opset <= r.max_opset) return &r;
+  }
+  return nullptr;
+}
+
+std::vector<const ImportRule*> ImportRuleRegistry::ForOp(std::string_view op_type) const {
+  std::vector<const ImportRule*> out;
+  for (const auto& r : rules_) {
+    if (r.op_type == op_type) out.push_back(&r);
+  }
+  return out;
+}
+
+const ImportRuleRegistry& ImportRuleRegistry::Global() {
+  static const ImportRuleRegistry* registry = [] {
+    auto* r = new ImportRuleRegistry();
+    RegisterElementwiseImports(*r);
+    RegisterReductionImports(*r);
+    RegisterTensorImports(*r);
+    RegisterNnImports(*r);
+    RegisterMiscImports(*r);
+    RegisterControlFlowImports(*r);
+    return r;
+  }();
+  return *registry;
+}
+
+}  // namespace frt
