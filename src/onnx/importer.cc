@@ -11,6 +11,7 @@
 #include <set>
 
 #include "ir/shape_inference.h"
+#include "ir/verifier.h"
 #include "onnx/import_context.h"
 #include "onnx/onnx_types.h"
 
@@ -311,6 +312,7 @@ Result<std::unique_ptr<Graph>> ImportOnnxBytes(std::string_view bytes, const std
                      " is not supported (supported: 1 to ", kMaxSupportedOpset, ")");
   }
   FRT_ASSIGN_OR_RETURN(std::unique_ptr<Graph> g, ImportGraph(model.graph(), nullptr, st));
+  FRT_RETURN_IF_ERROR(VerifyGraph(*g));
   if (options.infer_shapes) FRT_RETURN_IF_ERROR(InferGraphShapes(*g));
   return g;
 }

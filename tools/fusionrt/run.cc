@@ -9,6 +9,7 @@
 
 #include "backends/cpu/reference_executor.h"
 #include "core/npy.h"
+#include "ir/printer.h"
 #include "onnx/importer.h"
 #include "options.h"
 #include "subcommands.h"
@@ -23,6 +24,7 @@ struct RunOptions {
   std::string save_outputs;
   int iterations = 1;
   uint64_t seed = 0;
+  bool print_graph = false;
 };
 
 double MsSince(std::chrono::steady_clock::time_point t0) {
@@ -120,6 +122,7 @@ int Run(const RunOptions& o) {
   auto graph = ImportOnnxFile(o.onnx);
   if (!graph.ok()) return ReportError(graph.status());
   double import_ms = MsSince(t0);
+  if (o.print_graph) std::cout << PrintGraph(**graph);
   auto exec = ReferenceExecutor::Create(**graph);
   if (!exec.ok()) return ReportError(exec.status().WithPrefix(StrCat("\"", o.onnx, "\"")));
   auto feeds = MakeInputs(**graph, o);
@@ -174,6 +177,7 @@ Runner AddRunCommand(CLI::App& app) {
   sub->add_option("--save-outputs", o->save_outputs, "folder to write <output name>.npy into");
   sub->add_option("--iterations", o->iterations, "timed runs (default 1)")->check(CLI::Range(1, 1000000));
   sub->add_option("--seed", o->seed, "seed for random inputs (default 0)");
+  sub->add_flag("--print-graph", o->print_graph, "print the imported IR graph");
   return [o] { return Run(*o); };
 }
 
