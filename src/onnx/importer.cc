@@ -229,7 +229,9 @@ Result<std::unique_ptr<Graph>> ImportGraph(const onnx::GraphProto& gp, const Gra
     }
     if (!v) {
       FRT_ASSIGN_OR_RETURN(v, g->AddValue(in.name()));
-      Status s = ApplyTypeProto(in.type(), *v);
+      // Subgraph (Loop/Scan body) inputs may be untyped: their types come from the node.
+      bool untyped = in.type().value_case() == onnx::TypeProto::VALUE_NOT_SET;
+      Status s = (untyped && parent) ? Status::Ok() : ApplyTypeProto(in.type(), *v);
       if (!s.ok()) return s.WithPrefix(where);
     } else if (in.has_type() && in.type().has_tensor_type()) {
       auto dt = DTypeFromOnnx(in.type().tensor_type().elem_type());

@@ -1,0 +1,39 @@
+// Internal to the nn family's CPU reference kernels (src/backends/cpu/nn*.cc):
+// the per-concept registration functions called by RegisterNnKernels and
+// small conversions between tensors and plain double / int64 buffers, which
+// let each kernel run one straightforward loop whatever the element type.
+// Everything here lives in namespace frt::nn so that family-local names cannot
+// collide at link time with other families' helpers.
+#pragma once
+
+#include <cmath>
+#include <vector>
+
+#include "backends/cpu/kernel.h"
+
+namespace frt::nn {
+
+void RegisterNnConvKernels(CpuKernelRegistry& r);    // nn_conv.cc
+void RegisterNnPoolKernels(CpuKernelRegistry& r);    // nn_pool.cc
+void RegisterNnMatMulKernels(CpuKernelRegistry& r);  // nn_matmul.cc
+void RegisterNnEinsumKernels(CpuKernelRegistry& r);  // nn_einsum.cc
+void RegisterNnQuantKernels(CpuKernelRegistry& r);   // nn_quant.cc
+
+// Every element of `t` as a double (exact for all types up to 32-bit ints).
+std::vector<double> ToDoubles(const Tensor& t);
+// Every element of an integer tensor as int64 (exact).
+std::vector<int64_t> ToInt64s(const Tensor& t);
+// Stores `v` into `out` (same element count), rounding once to out's dtype.
+// Integer outputs take the value truncated toward zero (callers round first).
+void StoreDoubles(const std::vector<double>& v, Tensor& out);
+// Stores exact integers into an integer tensor (wrapping like a C++ cast).
+void StoreInt64s(const std::vector<int64_t>& v, Tensor& out);
+
+// Round half to even (the ONNX quantizers' rounding) in the default
+// floating-point environment.
+inline double RoundHalfEven(double v) { return std::nearbyint(v); }
+
+// The [min, max] range of an integer dtype as doubles.
+void IntegerRange(DType t, double* lo, double* hi);
+
+}  // namespace frt::nn
