@@ -101,7 +101,8 @@ Status SliceKernel(KernelContext& ctx) {
                        " disagrees with the output shape ", DimsToString(out->dims()));
     }
     if (s.length > 0) base += s.start * in_strides[a];
-    strides[a] = in_strides[a] * s.step;
+    // A single element never steps (and a huge step would overflow the stride).
+    strides[a] = s.length > 1 ? in_strides[a] * s.step : 0;
   }
   StridedCopy(Bytes(in), base, strides, out->dims(), Bytes(*out), DTypeSize(in.dtype()));
   return Status::Ok();

@@ -13,16 +13,20 @@ SliceRange ClampSlice(int64_t start, int64_t end, int64_t step, int64_t dim) {
   if (dim == 0) return {0, step, 0};
   if (start < 0) start += dim;
   if (end < 0) end += dim;
-  int64_t length = 0;
+  // ceil(span / |step|) in unsigned arithmetic: |INT64_MIN| and span + |step| overflow int64.
+  uint64_t magnitude = step > 0 ? static_cast<uint64_t>(step) : 0 - static_cast<uint64_t>(step);
+  int64_t span = 0;
   if (step > 0) {
     start = std::clamp<int64_t>(start, 0, dim);
     end = std::clamp<int64_t>(end, 0, dim);
-    if (end > start) length = (end - start + step - 1) / step;
+    span = end - start;
   } else {
     start = std::clamp<int64_t>(start, 0, dim - 1);
     end = std::clamp<int64_t>(end, -1, dim - 1);
-    if (start > end) length = (start - end + (-step) - 1) / (-step);
+    span = start - end;
   }
+  int64_t length =
+      span <= 0 ? 0 : static_cast<int64_t>((static_cast<uint64_t>(span) - 1) / magnitude + 1);
   return {start, step, length};
 }
 
