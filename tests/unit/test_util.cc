@@ -44,6 +44,39 @@ onnx::ModelProto AddReluModel() {
   return m;
 }
 
+namespace {
+onnx::AttributeProto NamedAttr(const std::string& name, onnx::AttributeProto::AttributeType type) {
+  onnx::AttributeProto a;
+  a.set_name(name);
+  a.set_type(type);
+  return a;
+}
+}  // namespace
+
+onnx::AttributeProto IntAttr(const std::string& name, int64_t v) {
+  auto a = NamedAttr(name, onnx::AttributeProto::INT);
+  a.set_i(v);
+  return a;
+}
+
+onnx::AttributeProto FloatAttr(const std::string& name, float v) {
+  auto a = NamedAttr(name, onnx::AttributeProto::FLOAT);
+  a.set_f(v);
+  return a;
+}
+
+onnx::AttributeProto StringAttr(const std::string& name, const std::string& v) {
+  auto a = NamedAttr(name, onnx::AttributeProto::STRING);
+  a.set_s(v);
+  return a;
+}
+
+onnx::AttributeProto IntsAttr(const std::string& name, const std::vector<int64_t>& v) {
+  auto a = NamedAttr(name, onnx::AttributeProto::INTS);
+  for (int64_t x : v) a.add_ints(x);
+  return a;
+}
+
 TempDir::TempDir() {
   std::random_device rd;
   path_ = std::filesystem::temp_directory_path() / ("frt_test_" + std::to_string(rd()) + std::to_string(rd()));

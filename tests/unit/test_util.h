@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "onnx/onnx_pb.h"
 
@@ -11,6 +12,12 @@ namespace frt::testing_util {
 
 // A valid model: y = Relu(x + b), x: f32[batch,3] (symbolic batch), b: initializer f32[3].
 onnx::ModelProto AddReluModel();
+
+// ONNX attribute builders for hand-made test models.
+onnx::AttributeProto IntAttr(const std::string& name, int64_t v);
+onnx::AttributeProto FloatAttr(const std::string& name, float v);
+onnx::AttributeProto StringAttr(const std::string& name, const std::string& v);
+onnx::AttributeProto IntsAttr(const std::string& name, const std::vector<int64_t>& v);
 
 // A fresh empty folder under the system temp dir, removed by the destructor.
 class TempDir {

@@ -11,9 +11,15 @@
 #include "backends/cpu/reference_executor.h"
 #include "onnx/importer.h"
 #include "onnx/onnx_pb.h"
+#include "test_util.h"
 
 namespace frt {
 namespace {
+
+using testing_util::FloatAttr;
+using testing_util::IntAttr;
+using testing_util::IntsAttr;
+using testing_util::StringAttr;
 
 using TP = onnx::TensorProto;
 
@@ -87,28 +93,6 @@ onnx::ModelProto OneNode(const std::string& op, int opset, const std::vector<In>
   std::vector<std::string> names;
   for (const In& in : ins) names.push_back(in.name);
   return Model(opset, ins, {{op, names, "y", std::move(attrs)}});
-}
-
-onnx::AttributeProto IntAttr(const std::string& name, int64_t v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::INT);
-  a.set_i(v);
-  return a;
-}
-onnx::AttributeProto FloatAttr(const std::string& name, float v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::FLOAT);
-  a.set_f(v);
-  return a;
-}
-onnx::AttributeProto StringAttr(const std::string& name, const std::string& v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::STRING);
-  a.set_s(v);
-  return a;
 }
 
 Result<std::unique_ptr<Graph>> Import(const onnx::ModelProto& m) {

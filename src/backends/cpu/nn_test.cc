@@ -12,6 +12,7 @@
 #include "backends/cpu/reference_executor.h"
 #include "onnx/importer.h"
 #include "onnx/onnx_pb.h"
+#include "test_util.h"
 
 namespace frt {
 namespace {
@@ -34,35 +35,19 @@ In Init(std::string name, int type, Tensor value) {
 }
 
 onnx::AttributeProto Attr(const std::string& name, int64_t v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::INT);
-  a.set_i(v);
-  return a;
+  return testing_util::IntAttr(name, v);
 }
 
 onnx::AttributeProto Attr(const std::string& name, float v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::FLOAT);
-  a.set_f(v);
-  return a;
+  return testing_util::FloatAttr(name, v);
 }
 
 onnx::AttributeProto Attr(const std::string& name, const std::string& v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::STRING);
-  a.set_s(v);
-  return a;
+  return testing_util::StringAttr(name, v);
 }
 
 onnx::AttributeProto Attr(const std::string& name, const std::vector<int64_t>& v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::INTS);
-  for (int64_t x : v) a.add_ints(x);
-  return a;
+  return testing_util::IntsAttr(name, v);
 }
 
 // One node `op` over the given inputs, outputs y0..y{n_out-1}.

@@ -9,9 +9,15 @@
 #include "backends/cpu/reference_executor.h"
 #include "onnx/importer.h"
 #include "onnx/onnx_pb.h"
+#include "test_util.h"
 
 namespace frt {
 namespace {
+
+using testing_util::FloatAttr;
+using testing_util::IntAttr;
+using testing_util::IntsAttr;
+using testing_util::StringAttr;
 
 // A node input: a graph input of the given type and shape, or an int64 initializer.
 struct In {
@@ -67,22 +73,6 @@ onnx::ModelProto OneNodeModel(const std::string& op, int opset, const std::vecto
   }
   for (const auto& a : attrs) *node->add_attribute() = a;
   return m;
-}
-
-onnx::AttributeProto IntAttr(const std::string& name, int64_t v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::INT);
-  a.set_i(v);
-  return a;
-}
-
-onnx::AttributeProto IntsAttr(const std::string& name, const std::vector<int64_t>& v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::INTS);
-  for (int64_t x : v) a.add_ints(x);
-  return a;
 }
 
 Result<std::unique_ptr<Graph>> Import(const onnx::ModelProto& m) {

@@ -8,35 +8,17 @@
 #include "backends/cpu/reference_executor.h"
 #include "onnx/importer.h"
 #include "onnx/onnx_pb.h"
+#include "test_util.h"
 
 namespace frt {
 namespace {
 
+using testing_util::FloatAttr;
+using testing_util::IntAttr;
+using testing_util::IntsAttr;
+using testing_util::StringAttr;
+
 using TP = onnx::TensorProto;
-
-onnx::AttributeProto IntAttr(const std::string& name, int64_t v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::INT);
-  a.set_i(v);
-  return a;
-}
-
-onnx::AttributeProto IntsAttr(const std::string& name, const std::vector<int64_t>& v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::INTS);
-  for (int64_t x : v) a.add_ints(x);
-  return a;
-}
-
-onnx::AttributeProto FloatAttr(const std::string& name, float v) {
-  onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(onnx::AttributeProto::FLOAT);
-  a.set_f(v);
-  return a;
-}
 
 // Builds a small ONNX model in memory.
 class ModelBuilder {
