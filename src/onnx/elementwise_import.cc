@@ -29,15 +29,8 @@
 namespace frt {
 namespace {
 
-// The IR op of the node's op type (the rules below only route known names here).
-Result<OpKind> KindOf(ImportContext& ctx) {
-  std::optional<OpKind> k = OpKindFromName(ctx.proto().op_type());
-  if (!k) return ctx.Error(StatusCode::kInternal, "no IR op named like the node's op type");
-  return *k;
-}
-
 Status ImportDroppingConsumedInputs(ImportContext& ctx) {
-  FRT_ASSIGN_OR_RETURN(OpKind kind, KindOf(ctx));
+  const OpKind kind = ctx.kind();
   Attributes attrs = ctx.attrs();
   attrs.Erase("consumed_inputs");
   return ctx.Emit(kind, ctx.inputs(), ctx.outputs(), std::move(attrs)).status();
@@ -88,11 +81,6 @@ Result<Value*> EmitHelper(ImportContext& ctx, OpKind op, std::vector<Value*> inp
   return out;
 }
 
-Result<Value*> Int64Vector(ImportContext& ctx, std::vector<int64_t> v, std::string_view hint) {
-  auto n = static_cast<int64_t>(v.size());
-  return ctx.AddConstant(Tensor::FromVector<int64_t>(v, {n}), hint);
-}
-
 // B reshaped to shape(B) ++ [1] * (rank(A) - axis - rank(B)), computed in the
 // graph (Shape, Sub, ConstantOfShape, Concat, Reshape) because a rank is not
 // known at import; constant folding removes these nodes once shapes are known.
@@ -101,11 +89,11 @@ Result<Value*> AlignAtAxisInGraph(ImportContext& ctx, Value* a, Value* b, int64_
   FRT_ASSIGN_OR_RETURN(Value * rank_b, EmitHelper(ctx, OpKind::kShape, {shape_b}, {}, "rank_b"));
   Value* room = nullptr;  // rank(A) - axis: the dims from `axis` to the end of A
   if (axis < 0) {
-    FRT_ASSIGN_OR_RETURN(room, Int64Vector(ctx, {-axis}, "room"));
+    FRT_ASSIGN_OR_RETURN(room, ctx.AddInt64Constant({-axis}, "room"));
   } else {
     FRT_ASSIGN_OR_RETURN(Value * shape_a, EmitHelper(ctx, OpKind::kShape, {a}, {}, "shape_a"));
     FRT_ASSIGN_OR_RETURN(Value * rank_a, EmitHelper(ctx, OpKind::kShape, {shape_a}, {}, "rank_a"));
-    FRT_ASSIGN_OR_RETURN(Value * axis_value, Int64Vector(ctx, {axis}, "axis"));
+    FRT_ASSIGN_OR_RETURN(Value * axis_value, ctx.AddInt64Constant({axis}, "axis"));
     FRT_ASSIGN_OR_RETURN(room, EmitHelper(ctx, OpKind::kSub, {rank_a, axis_value}, {}, "room"));
   }
   FRT_ASSIGN_OR_RETURN(Value * count,
@@ -138,7 +126,7 @@ Result<Value*> AlignAtAxis(ImportContext& ctx, Value* a, Value* b, int64_t axis)
 }
 
 Status ImportLegacyBroadcast(ImportContext& ctx) {
-  FRT_ASSIGN_OR_RETURN(OpKind kind, KindOf(ctx));
+  const OpKind kind = ctx.kind();
   Attributes attrs = ctx.attrs();
   bool broadcast = attrs.GetInt("broadcast", 0) != 0;
   bool has_axis = attrs.Has("axis");
@@ -170,22 +158,6 @@ Status ImportLegacyPRelu(ImportContext& ctx) {
   return ctx.Emit(OpKind::kPRelu, std::move(inputs), ctx.outputs(), std::move(attrs)).status();
 }
 
-// A scalar of `like`'s dtype holding `v`.
-Result<Value*> ScalarLike(ImportContext& ctx, float v, Value* like, std::string_view hint) {
-  if (like->dtype != DType::kUndefined) {
-    FRT_ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(like->dtype, {}));
-    VisitDType(like->dtype, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      t.data<T>()[0] = FromDouble<T>(v);
-    });
-    return ctx.AddConstant(std::move(t), hint);
-  }
-  FRT_ASSIGN_OR_RETURN(Value * f32, ctx.AddConstant(Tensor::FromVector<float>({v}, {}), hint));
-  FRT_ASSIGN_OR_RETURN(Value * out, ctx.AddTemp(hint));
-  FRT_RETURN_IF_ERROR(ctx.Emit(OpKind::kCastLike, {f32, like}, {out}, {}, hint).status());
-  return out;
-}
-
 Status ImportClipAttributes(ImportContext& ctx) {
   if (ctx.num_inputs() != 1 || !ctx.input(0)) {
     return ctx.Error(StatusCode::kInvalidModel, "takes 1 input before opset 11, got ",
@@ -197,7 +169,7 @@ Status ImportClipAttributes(ImportContext& ctx) {
   const char* names[] = {"min", "max"};
   for (size_t i = 0; i < 2; ++i) {
     if (!attrs.Has(names[i])) continue;
-    FRT_ASSIGN_OR_RETURN(inputs[i + 1], ScalarLike(ctx, attrs.GetFloat(names[i]), x, names[i]));
+    FRT_ASSIGN_OR_RETURN(inputs[i + 1], ctx.AddScalarLike(attrs.GetFloat(names[i]), x, names[i]));
     attrs.Erase(names[i]);
   }
   attrs.Erase("consumed_inputs");

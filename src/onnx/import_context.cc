@@ -4,10 +4,10 @@
 
 namespace frt {
 
-ImportContext::ImportContext(Graph& graph, const onnx::NodeProto& proto, int opset,
+ImportContext::ImportContext(Graph& graph, const onnx::NodeProto& proto, int opset, OpKind kind,
                              std::vector<Value*> inputs, std::vector<Value*> outputs,
                              Attributes attrs)
-    : graph_(graph), proto_(proto), opset_(opset), inputs_(std::move(inputs)),
+    : graph_(graph), proto_(proto), opset_(opset), kind_(kind), inputs_(std::move(inputs)),
       outputs_(std::move(outputs)), attrs_(std::move(attrs)) {}
 
 std::string ImportContext::Describe() const {
@@ -50,6 +50,28 @@ Result<Value*> ImportContext::AddConstant(Tensor t, std::string_view hint) {
   v->shape = Shape::FromDims(t.dims());
   v->constant = std::move(t);
   return v;
+}
+
+Result<Value*> ImportContext::AddInt64Constant(const std::vector<int64_t>& values,
+                                               std::string_view hint) {
+  return AddConstant(Tensor::FromVector<int64_t>(values, {static_cast<int64_t>(values.size())}),
+                     hint);
+}
+
+Result<Value*> ImportContext::AddScalarLike(double value, Value* like, std::string_view hint) {
+  if (like->dtype != DType::kUndefined) {
+    FRT_ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(like->dtype, {}));
+    VisitDType(like->dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      t.data<T>()[0] = FromDouble<T>(value);
+    });
+    return AddConstant(std::move(t), hint);
+  }
+  FRT_ASSIGN_OR_RETURN(
+      Value * f32, AddConstant(Tensor::FromVector<float>({static_cast<float>(value)}, {}), hint));
+  FRT_ASSIGN_OR_RETURN(Value * out, AddTemp(hint));
+  FRT_RETURN_IF_ERROR(Emit(OpKind::kCastLike, {f32, like}, {out}, {}, hint).status());
+  return out;
 }
 
 Status ImportContext::SetConstantOutput(size_t i, Tensor t) {

@@ -18,11 +18,13 @@ inline constexpr int kMaxSupportedOpset = 21;
 
 class ImportContext {
  public:
-  ImportContext(Graph& graph, const onnx::NodeProto& proto, int opset, std::vector<Value*> inputs,
-                std::vector<Value*> outputs, Attributes attrs);
+  ImportContext(Graph& graph, const onnx::NodeProto& proto, int opset, OpKind kind,
+                std::vector<Value*> inputs, std::vector<Value*> outputs, Attributes attrs);
 
   const onnx::NodeProto& proto() const { return proto_; }
   int opset() const { return opset_; }
+  // The IR op the node's import rule produces.
+  OpKind kind() const { return kind_; }
   size_t num_inputs() const { return inputs_.size(); }
   Value* input(size_t i) const { return i < inputs_.size() ? inputs_[i] : nullptr; }
   const std::vector<Value*>& inputs() const { return inputs_; }
@@ -41,6 +43,12 @@ class ImportContext {
   // A new constant / intermediate value with a unique name derived from the node.
   Result<Value*> AddConstant(Tensor t, std::string_view hint);
   Result<Value*> AddTemp(std::string_view hint);
+  // A 1-D int64 constant (axes, pads, shapes moved from attributes to inputs).
+  Result<Value*> AddInt64Constant(const std::vector<int64_t>& values, std::string_view hint);
+  // A scalar equal to `value` in the dtype of `like`: a constant when that dtype
+  // is known at import, else an f32 constant cast with CastLike (intermediate
+  // values get their dtype only from inference).
+  Result<Value*> AddScalarLike(double value, Value* like, std::string_view hint);
   // Makes output i a constant (Constant node, folded at import).
   Status SetConstantOutput(size_t i, Tensor t);
 
@@ -55,6 +63,7 @@ class ImportContext {
   Graph& graph_;
   const onnx::NodeProto& proto_;
   int opset_;
+  OpKind kind_;
   std::vector<Value*> inputs_;
   std::vector<Value*> outputs_;
   Attributes attrs_;

@@ -192,7 +192,8 @@ Status ImportNode(Graph& g, const onnx::NodeProto& np, ImportState& st) {
     if (!v.ok()) return v.status().WithPrefix(where);
     attrs.Set(a.name(), std::move(*v));
   }
-  ImportContext ctx(g, np, st.opset, std::move(inputs), std::move(outputs), std::move(attrs));
+  ImportContext ctx(g, np, st.opset, is_constant ? OpKind::kIdentity : rule->kind,
+                    std::move(inputs), std::move(outputs), std::move(attrs));
   if (is_constant) return ImportConstant(ctx);
   if (rule->adapter) return rule->adapter(ctx);
   return ctx.EmitDirect(rule->kind).status();

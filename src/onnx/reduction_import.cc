@@ -36,15 +36,8 @@ Status RejectExtraInputs(ImportContext& ctx, size_t max_inputs) {
   return Status::Ok();
 }
 
-// The IR op of the node's op type (the rules below only route known names here).
-Result<OpKind> KindOf(ImportContext& ctx) {
-  std::optional<OpKind> k = OpKindFromName(ctx.proto().op_type());
-  if (!k) return ctx.Error(StatusCode::kInternal, "no IR op named like the node's op type");
-  return *k;
-}
-
 Status ImportReduceAxesAttribute(ImportContext& ctx) {
-  FRT_ASSIGN_OR_RETURN(OpKind kind, KindOf(ctx));
+  const OpKind kind = ctx.kind();
   FRT_RETURN_IF_ERROR(RejectExtraInputs(ctx, 1));
   Attributes attrs = ctx.attrs();
   std::vector<Value*> inputs = {ctx.input(0)};
@@ -54,15 +47,14 @@ Status ImportReduceAxesAttribute(ImportContext& ctx) {
   attrs.Erase("axes");
   attrs.Erase("noop_with_empty_axes");
   if (!axes.empty()) {
-    Tensor t = Tensor::FromVector<int64_t>(axes, {static_cast<int64_t>(axes.size())});
-    FRT_ASSIGN_OR_RETURN(Value * v, ctx.AddConstant(std::move(t), "axes"));
+    FRT_ASSIGN_OR_RETURN(Value * v, ctx.AddInt64Constant(axes, "axes"));
     inputs.push_back(v);
   }
   return ctx.Emit(kind, std::move(inputs), ctx.outputs(), std::move(attrs)).status();
 }
 
 Status ImportLegacySoftmax(ImportContext& ctx) {
-  FRT_ASSIGN_OR_RETURN(OpKind kind, KindOf(ctx));
+  const OpKind kind = ctx.kind();
   Attributes attrs = ctx.attrs();
   int64_t axis = attrs.GetInt("axis", 1);
   Value* x = ctx.input(0);

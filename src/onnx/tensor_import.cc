@@ -16,10 +16,6 @@
 namespace frt {
 namespace {
 
-Tensor Int64Vector(const std::vector<int64_t>& v) {
-  return Tensor::FromVector<int64_t>(v, {static_cast<int64_t>(v.size())});
-}
-
 // Moves int-list attribute `name` into input `index` as an int64 constant,
 // if the attribute is present; the inputs before it are padded with absent
 // entries.
@@ -28,7 +24,7 @@ Status AttrToInput(ImportContext& ctx, std::vector<Value*>& inputs, const std::s
   if (!ctx.attrs().Has(name)) return Status::Ok();
   std::vector<int64_t> v = ctx.attrs().GetInts(name);
   ctx.attrs().Erase(name);
-  FRT_ASSIGN_OR_RETURN(Value * c, ctx.AddConstant(Int64Vector(v), name));
+  FRT_ASSIGN_OR_RETURN(Value * c, ctx.AddInt64Constant(v, name));
   if (inputs.size() <= index) inputs.resize(index + 1, nullptr);
   inputs[index] = c;
   return Status::Ok();
@@ -85,26 +81,6 @@ Status ImportSlice1(ImportContext& ctx) {
   return ctx.Emit(OpKind::kSlice, inputs, ctx.outputs(), ctx.attrs()).status();
 }
 
-// A scalar constant equal to `value` in the dtype of `like`: a constant of
-// that dtype when it is known at import, else an f32 constant cast with
-// CastLike (intermediate values get their dtype only from inference).
-Result<Value*> ScalarLike(ImportContext& ctx, double value, Value* like, std::string_view hint) {
-  if (like->dtype != DType::kUndefined) {
-    FRT_ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(like->dtype, {}));
-    VisitDType(like->dtype, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      t.data<T>()[0] = FromDouble<T>(value);
-    });
-    return ctx.AddConstant(std::move(t), hint);
-  }
-  FRT_ASSIGN_OR_RETURN(
-      Value * f32,
-      ctx.AddConstant(Tensor::FromVector<float>({static_cast<float>(value)}, {}), hint));
-  FRT_ASSIGN_OR_RETURN(Value * out, ctx.AddTemp(hint));
-  FRT_RETURN_IF_ERROR(ctx.Emit(OpKind::kCastLike, {f32, like}, {out}, {}, hint).status());
-  return out;
-}
-
 // Pad-1/2: `paddings` (1) or `pads` (2) and `value` attributes -> inputs.
 Status ImportPad2(ImportContext& ctx) {
   std::string pads_name = ctx.attrs().Has("paddings") ? "paddings" : "pads";
@@ -116,7 +92,7 @@ Status ImportPad2(ImportContext& ctx) {
   float value = ctx.attrs().GetFloat("value", 0.0f);
   ctx.attrs().Erase("value");
   if (value != 0.0f && ctx.attrs().GetString("mode", "constant") == "constant") {
-    FRT_ASSIGN_OR_RETURN(Value * v, ScalarLike(ctx, value, ctx.input(0), "constant_value"));
+    FRT_ASSIGN_OR_RETURN(Value * v, ctx.AddScalarLike(value, ctx.input(0), "constant_value"));
     inputs.push_back(v);
   }
   return ctx.Emit(OpKind::kPad, inputs, ctx.outputs(), ctx.attrs()).status();
