@@ -6,16 +6,6 @@
 
 namespace frt {
 
-std::vector<double> MiscToDoubles(const Tensor& t) {
-  std::vector<double> out(static_cast<size_t>(t.num_elements()));
-  VisitDType(t.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* p = t.data<T>();
-    for (size_t i = 0; i < out.size(); ++i) out[i] = ToDouble(p[i]);
-  });
-  return out;
-}
-
 Status MiscCheckScratch(const KernelContext& ctx, int64_t elements) {
   if (elements < 0 || static_cast<uint64_t>(elements) > HostAllocationLimit() / sizeof(double)) {
     return ctx.Error(StatusCode::kResourceExhausted, "needs ", elements,

@@ -87,7 +87,7 @@ Status RoiAlignKernel(KernelContext& ctx) {
     return ctx.Error(StatusCode::kInvalidModel, "X ", DimsToString(x.dims()),
                      " has an empty feature map to sample from");
   }
-  const std::vector<double> xv = MiscToDoubles(x), rv = MiscToDoubles(rois_t);
+  const std::vector<double> xv = ToDoubles(x), rv = ToDoubles(rois_t);
   std::vector<double> yv(static_cast<size_t>(out.num_elements()), 0.0);
   for (int64_t n = 0; n < num_rois; ++n) {
     FRT_RETURN_IF_ERROR(CheckBatchIndex(ctx, batch_idx[n], batch));
@@ -161,7 +161,7 @@ Status MaxRoiPoolKernel(KernelContext& ctx) {
   const std::vector<int64_t> pooled = ctx.attrs().GetInts("pooled_shape");
   const int64_t ph_n = pooled[0], pw_n = pooled[1];
   const double scale = ctx.attrs().GetFloat("spatial_scale", 1.0f);
-  const std::vector<double> xv = MiscToDoubles(x), rv = MiscToDoubles(ctx.input(1));
+  const std::vector<double> xv = ToDoubles(x), rv = ToDoubles(ctx.input(1));
   std::vector<double> yv(static_cast<size_t>(out.num_elements()), 0.0);
   // Rounded roi corners; clamped far outside so that int64 conversions stay defined.
   auto corner = [&](double v) {
@@ -258,7 +258,7 @@ Status NonMaxSuppressionKernel(KernelContext& ctx) {
   const bool has_score_threshold = scalar(4) != nullptr;
   const double score_threshold = has_score_threshold ? scalar(4)->GetAsDouble(0) : 0.0;
   const bool center = ctx.attrs().GetInt("center_point_box", 0) == 1;
-  const std::vector<double> boxes = MiscToDoubles(boxes_t), scores = MiscToDoubles(scores_t);
+  const std::vector<double> boxes = ToDoubles(boxes_t), scores = ToDoubles(scores_t);
   std::vector<int64_t> selected;  // triples (batch, class, box)
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t c = 0; c < classes; ++c) {

@@ -80,7 +80,7 @@ Status DftKernel(KernelContext& ctx) {
   // Input terms used: the signal is cut or zero-padded to n (irfft: the n/2 + 1 unique bins).
   const int64_t used = std::min(len, irfft ? n / 2 + 1 : n);
   FRT_RETURN_IF_ERROR(CheckWork(ctx, outer * inner, used, out_len));
-  const std::vector<double> xv = MiscToDoubles(x);
+  const std::vector<double> xv = ToDoubles(x);
   std::vector<double> yv(static_cast<size_t>(out->num_elements()), 0.0);
   const double sign = inverse ? 1.0 : -1.0;
   std::vector<Complex> line(static_cast<size_t>(used));
@@ -139,9 +139,9 @@ Status StftKernel(KernelContext& ctx) {
     FRT_ASSIGN_OR_RETURN(out, ctx.AllocateOutput(0, x.dtype(), {batch, frames, bins, 2}));
   }
   FRT_RETURN_IF_ERROR(CheckWork(ctx, batch * frames, frame, bins));
-  const std::vector<double> xv = MiscToDoubles(x);
+  const std::vector<double> xv = ToDoubles(x);
   const std::vector<double> window =
-      ctx.has_input(2) ? MiscToDoubles(ctx.input(2)) : std::vector<double>(frame, 1.0);
+      ctx.has_input(2) ? ToDoubles(ctx.input(2)) : std::vector<double>(frame, 1.0);
   std::vector<double> yv(static_cast<size_t>(out->num_elements()), 0.0);
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t f = 0; f < frames; ++f) {

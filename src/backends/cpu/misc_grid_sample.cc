@@ -95,8 +95,8 @@ Status GridSampleKernel(KernelContext& ctx) {
     return ctx.Error(StatusCode::kInvalidModel, "X ", DimsToString(x.dims()),
                      " has an empty spatial axis to sample from");
   }
-  const std::vector<double> xv = MiscToDoubles(x);
-  const std::vector<double> gv = MiscToDoubles(grid);
+  const std::vector<double> xv = ToDoubles(x);
+  const std::vector<double> gv = ToDoubles(grid);
   std::vector<double> yv(static_cast<size_t>(out.num_elements()), 0.0);
 
   const int64_t taps_per_axis = mode == "nearest" ? 1 : mode == "linear" ? 2 : 4;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/cpu/kernel.h"
+#include "backends/cpu/tensor_values.h"
 
 namespace frt {
 
@@ -19,9 +20,6 @@ void RegisterMiscRnnKernels(CpuKernelRegistry& r);         // misc_rnn.cc
 void RegisterMiscDetectionKernels(CpuKernelRegistry& r);   // misc_detection.cc
 void RegisterMiscSignalKernels(CpuKernelRegistry& r);      // misc_signal.cc (windows, mel)
 void RegisterMiscDftKernels(CpuKernelRegistry& r);         // misc_dft.cc (DFT, STFT)
-
-// Every element of `t` (any dtype) as double.
-std::vector<double> MiscToDoubles(const Tensor& t);
 
 // Fails with kResourceExhausted when `elements` doubles of scratch memory
 // would exceed the host allocation limit (hostile shapes).

@@ -178,7 +178,7 @@ ResizeInput KernelInput(const KernelContext& ctx, size_t i) {
   ResizeInput r;
   if (!ctx.has_input(i) || ctx.input(i).num_elements() == 0) return r;
   r.present = true;
-  r.values = MiscToDoubles(ctx.input(i));
+  r.values = ToDoubles(ctx.input(i));
   return r;
 }
 
@@ -187,7 +187,7 @@ Status ResizeKernel(KernelContext& ctx) {
   FRT_ASSIGN_OR_RETURN(ResizeAttrs a, ReadResizeAttrs(ctx.node(), x.rank()));
   FRT_ASSIGN_OR_RETURN(ResizeGeometry g, ResolveResize(ctx.node(), a, x.dims(), KernelInput(ctx, 1),
                                                        KernelInput(ctx, 2), KernelInput(ctx, 3)));
-  std::vector<double> data = MiscToDoubles(x);
+  std::vector<double> data = ToDoubles(x);
   Dims cur = x.dims();
   for (int64_t axis : a.axes) {
     const int64_t in_len = cur[axis];

@@ -44,7 +44,7 @@ Result<std::vector<double>> Optional(const KernelContext& ctx, size_t i, int64_t
                      DimsToString(ctx.input(i).dims()), " (", ctx.input(i).num_elements(),
                      " elements) but ", n, " elements are required");
   }
-  return MiscToDoubles(ctx.input(i));
+  return ToDoubles(ctx.input(i));
 }
 
 Result<RnnProblem> ReadProblem(const KernelContext& ctx, const RnnAttrs& a) {
@@ -71,10 +71,10 @@ Result<RnnProblem> ReadProblem(const KernelContext& ctx, const RnnAttrs& a) {
   int64_t state = 0;
   if (__builtin_mul_overflow(p.dirs * p.batch, p.hidden, &state)) state = -1;
   FRT_RETURN_IF_ERROR(MiscCheckScratch(ctx, state));
-  p.x = MiscToDoubles(x);
+  p.x = ToDoubles(x);
   if (a.layout == 1) p.x = SwapLeading(p.x, p.batch, p.seq, p.input);
-  p.w = MiscToDoubles(w);
-  p.r = MiscToDoubles(r);
+  p.w = ToDoubles(w);
+  p.r = ToDoubles(r);
   FRT_ASSIGN_OR_RETURN(p.b, Optional(ctx, 3, p.dirs * 2 * gh, "B"));
   FRT_ASSIGN_OR_RETURN(p.h0, Optional(ctx, 5, state, "initial_h"));
   if (a.layout == 1) p.h0 = SwapLeading(p.h0, p.batch, p.dirs, p.hidden);

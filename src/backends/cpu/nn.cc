@@ -10,16 +10,6 @@
 namespace frt {
 namespace nn {
 
-std::vector<double> ToDoubles(const Tensor& t) {
-  std::vector<double> v(static_cast<size_t>(t.num_elements()));
-  VisitDType(t.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* p = t.data<T>();
-    for (size_t i = 0; i < v.size(); ++i) v[i] = ToDouble(p[i]);
-  });
-  return v;
-}
-
 std::vector<int64_t> ToInt64s(const Tensor& t) {
   std::vector<int64_t> v(static_cast<size_t>(t.num_elements()));
   VisitDType(t.dtype(), [&](auto tag) {

@@ -10,8 +10,11 @@
 #include <vector>
 
 #include "backends/cpu/kernel.h"
+#include "backends/cpu/tensor_values.h"
 
 namespace frt::nn {
+
+using frt::ToDoubles;  // backends/cpu/tensor_values.h
 
 void RegisterNnConvKernels(CpuKernelRegistry& r);    // nn_conv.cc
 void RegisterNnPoolKernels(CpuKernelRegistry& r);    // nn_pool.cc
@@ -19,8 +22,6 @@ void RegisterNnMatMulKernels(CpuKernelRegistry& r);  // nn_matmul.cc
 void RegisterNnEinsumKernels(CpuKernelRegistry& r);  // nn_einsum.cc
 void RegisterNnQuantKernels(CpuKernelRegistry& r);   // nn_quant.cc
 
-// Every element of `t` as a double (exact for all types up to 32-bit ints).
-std::vector<double> ToDoubles(const Tensor& t);
 // Every element of an integer tensor as int64 (exact).
 std::vector<int64_t> ToInt64s(const Tensor& t);
 // Stores `v` into `out` (same element count), rounding once to out's dtype.
