@@ -15,17 +15,18 @@ namespace {
 struct Env {
   const Graph* graph = nullptr;
   std::unordered_map<const Value*, Tensor> values;
-  const Env* parent = nullptr;
+  OuterLookup outer;  // resolves outer-scope values (subgraphs only)
 
   const Tensor* Lookup(const Value* v) const {
     auto it = values.find(v);  // first: a fed graph input overrides its initializer
     if (it != values.end()) return &it->second;
     if (v->constant) return &*v->constant;
-    if (v->is_outer_scope && parent) {
-      const Value* outer = parent->graph->FindValue(v->name);
-      if (outer) return parent->Lookup(outer);
-    }
+    if (v->is_outer_scope && outer) return outer(v->name);
     return nullptr;
+  }
+  const Tensor* LookupName(const std::string& name) const {
+    const Value* v = graph->FindValue(name);
+    return v ? Lookup(v) : nullptr;
   }
 };
 
@@ -75,10 +76,25 @@ Result<std::vector<Tensor>> RunGraph(const Graph& g, Env& env) {
   return results;
 }
 
+Result<Tensor> AllocateOwned(const Value&, DType dtype, const Dims& dims) {
+  return Tensor::Allocate(dtype, dims);
+}
+
+Result<std::vector<Tensor>> RunSubgraphIn(const Graph& sub, const std::vector<Tensor>& feeds,
+                                          OuterLookup outer) {
+  Env child;
+  child.graph = &sub;
+  child.outer = std::move(outer);
+  if (feeds.size() != sub.inputs().size()) {
+    return MakeError(StatusCode::kInvalidModel, "subgraph \"", sub.name, "\" takes ",
+                     sub.inputs().size(), " inputs, given ", feeds.size());
+  }
+  for (size_t i = 0; i < feeds.size(); ++i) child.values[sub.inputs()[i]] = feeds[i];
+  return RunGraph(sub, child);
+}
+
 Status RunNode(const Node& node, Env& env) {
   std::vector<const Tensor*> inputs(node.inputs.size(), nullptr);
-  std::vector<Shape> shapes(node.inputs.size());
-  std::vector<InferContext::InputInfo> infos(node.inputs.size());
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     const Value* v = node.inputs[i];
     if (!v) continue;
@@ -87,6 +103,25 @@ Status RunNode(const Node& node, Env& env) {
       return MakeError(StatusCode::kInvalidModel, node.Describe(), ": input ", i, " (\"", v->name,
                        "\") has no value: it is neither computed, a graph input nor a constant");
     }
+  }
+  // Outer-scope reads from this node's subgraphs resolve in this graph's environment.
+  OuterLookup outer = [&env](const std::string& name) { return env.LookupName(name); };
+  FRT_ASSIGN_OR_RETURN(std::vector<Tensor> outputs,
+                       EvaluateNode(node, inputs, AllocateOwned, outer));
+  for (size_t i = 0; i < node.outputs.size(); ++i) {
+    if (node.outputs[i]) env.values[node.outputs[i]] = std::move(outputs[i]);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<const Tensor*>& inputs,
+                                         const OutputPlacer& placer, const OuterLookup& outer) {
+  std::vector<Shape> shapes(node.inputs.size());
+  std::vector<InferContext::InputInfo> infos(node.inputs.size());
+  for (size_t i = 0; i < node.inputs.size() && i < inputs.size(); ++i) {
+    if (!inputs[i]) continue;
     shapes[i] = Shape::FromDims(inputs[i]->dims());
     infos[i] = {inputs[i]->dtype(), &shapes[i], inputs[i]};
   }
@@ -98,22 +133,13 @@ Status RunNode(const Node& node, Env& env) {
     if (!node.outputs[i]) continue;
     const auto& shape = ictx.output_shape(i);
     if (shape && shape->is_static() && ictx.output_dtype(i) != DType::kUndefined) {
-      auto t = Tensor::Allocate(ictx.output_dtype(i), shape->static_dims());
+      auto t = placer(*node.outputs[i], ictx.output_dtype(i), shape->static_dims());
       if (!t.ok()) return t.status().WithPrefix(node.Describe());
       outputs[i] = std::move(*t);
     }
   }
-  SubgraphRunner runner = [&env](const Graph& sub, const std::vector<Tensor>& feeds)
-      -> Result<std::vector<Tensor>> {
-    Env child;
-    child.graph = &sub;
-    child.parent = &env;
-    if (feeds.size() != sub.inputs().size()) {
-      return MakeError(StatusCode::kInvalidModel, "subgraph \"", sub.name, "\" takes ",
-                       sub.inputs().size(), " inputs, given ", feeds.size());
-    }
-    for (size_t i = 0; i < feeds.size(); ++i) child.values[sub.inputs()[i]] = feeds[i];
-    return RunGraph(sub, child);
+  SubgraphRunner runner = [&outer](const Graph& sub, const std::vector<Tensor>& feeds) {
+    return RunSubgraphIn(sub, feeds, outer);
   };
   KernelContext kctx(node, inputs, &outputs, runner);
   FRT_RETURN_IF_ERROR(CpuKernelRegistry::Global().Find(node.op)(kctx));
@@ -140,12 +166,9 @@ Status RunNode(const Node& node, Env& env) {
                          DimsToString(t.dims()), " but inference said ", shape->ToString());
       }
     }
-    env.values[node.outputs[i]] = t;
   }
-  return Status::Ok();
+  return outputs;
 }
-
-}  // namespace
 
 Status CheckInputTensor(const Value& v, const Tensor& t, std::map<std::string, int64_t>& symbols) {
   if (v.dtype != DType::kUndefined && t.dtype() != v.dtype) {

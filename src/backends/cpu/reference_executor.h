@@ -8,10 +8,12 @@
 // The Graph must outlive the executor and stay unchanged.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "backends/cpu/kernel.h"
 #include "ir/graph.h"
 
 namespace frt {
@@ -29,6 +31,22 @@ class ReferenceExecutor {
   explicit ReferenceExecutor(const Graph& graph) : graph_(graph) {}
   const Graph& graph_;
 };
+
+// Where a node's outputs go. Called for each output whose shape is known
+// before the kernel runs; returns a zero-filled tensor of exactly that dtype
+// and dims: owned, or a view into memory the caller manages (an arena slot, a
+// user buffer). The default placer allocates an owned tensor.
+using OutputPlacer = std::function<Result<Tensor>(const Value& value, DType dtype, const Dims& dims)>;
+
+// Resolves an outer-scope value (by name) for a subgraph; nullptr if unknown.
+using OuterLookup = std::function<const Tensor*(const std::string& name)>;
+
+// Runs one node on concrete inputs (nullptr = absent optional input): shape
+// inference, output placement, kernel, and the check that the kernel produced
+// what inference promised. Outputs are returned in node order (undefined for
+// absent outputs). `outer` resolves outer-scope reads of subgraphs (If/Loop/Scan).
+Result<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<const Tensor*>& inputs,
+                                         const OutputPlacer& placer, const OuterLookup& outer);
 
 // Checks a tensor given for graph input `v` against its declared dtype and
 // shape; `symbols` binds symbolic dims across inputs (e.g. every "batch" equal).
