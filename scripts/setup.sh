@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
-  libcli11-dev nlohmann-json3-dev libgtest-dev
+  libcli11-dev nlohmann-json3-dev libgtest-dev libflatbuffers-dev flatbuffers-compiler
   python3 python3-venv python3-pip
 )
 

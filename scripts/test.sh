@@ -19,7 +19,7 @@ run_stage() {  # name, command...
 }
 
 run_stage unit ./build/tests/fusionrt_tests
-run_stage conformance ./build/tests/onnx_conformance --quiet
+run_stage conformance ./build/tests/onnx_conformance --quiet --engine
 run_stage python .venv/bin/python -m pytest -q tests/python
 
 # Sum the counts each stage reported.

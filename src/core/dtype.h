@@ -8,30 +8,10 @@
 #include <type_traits>
 
 #include "core/float_types.h"
+#include "fusionrt/types.h"
 
 namespace frt {
 
-enum class DType : uint8_t {
-  kUndefined = 0,
-  kFloat32,
-  kFloat16,
-  kBFloat16,
-  kFloat64,
-  kInt8,
-  kUInt8,
-  kInt16,
-  kUInt16,
-  kInt32,
-  kUInt32,
-  kInt64,
-  kUInt64,
-  kBool,
-  kFloat8E4M3FN,
-  kFloat8E5M2,
-};
-
-size_t DTypeSize(DType t);
-std::string_view DTypeName(DType t);  // "f32", "f16", "i64", "bool", ...
 bool IsFloat(DType t);                // any floating type, incl. fp8
 bool IsInteger(DType t);              // signed or unsigned integer (not bool)
 bool IsSignedInteger(DType t);

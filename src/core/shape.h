@@ -9,10 +9,9 @@
 #include <vector>
 
 #include "fusionrt/status.h"
+#include "fusionrt/types.h"
 
 namespace frt {
-
-using Dims = std::vector<int64_t>;
 
 class Dim {
  public:

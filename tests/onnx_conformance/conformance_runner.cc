@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 
 #include "backends/cpu/reference_executor.h"
+#include "engine_roundtrip.h"
 #include "onnx/importer.h"
 #include "onnx/onnx_types.h"
 
@@ -122,7 +123,7 @@ std::string Compare(const Tensor& got, const Tensor& want, const CaseRule& rule)
 }
 
 // Returns "" on pass, else the failure reason.
-std::string RunCase(const fs::path& dir, const CaseRule& rule) {
+std::string RunCase(const fs::path& dir, const CaseRule& rule, bool engine_round_trip) {
   auto graph = ImportOnnxFile((dir / "model.onnx").string());
   if (!graph.ok()) return "import: " + graph.status().ToString();
   auto exec = ReferenceExecutor::Create(**graph);
@@ -139,6 +140,8 @@ std::string RunCase(const fs::path& dir, const CaseRule& rule) {
   for (const Value* v : (*graph)->inputs()) {
     if (!v->constant) runtime_inputs.push_back(v);
   }
+  std::vector<std::map<std::string, Tensor>> all_feeds;
+  std::vector<std::vector<Tensor>> all_outputs;
   for (const fs::path& set : sets) {
     std::map<std::string, Tensor> feeds;
     for (size_t i = 0;; ++i) {
@@ -166,8 +169,12 @@ std::string RunCase(const fs::path& dir, const CaseRule& rule) {
                       "\"): ", diff);
       }
     }
+    all_feeds.push_back(std::move(feeds));
+    all_outputs.push_back(std::move(*outs));
   }
-  return "";
+  if (!engine_round_trip) return "";
+  std::string why = CheckEngineRoundTrip((dir / "model.onnx").string(), all_feeds, all_outputs);
+  return why.empty() ? "" : "engine: " + why;
 }
 
 }  // namespace
@@ -180,12 +187,16 @@ int main(int argc, char** argv) {
   std::string filter;
   double min_node_rate = 0.85;
   bool quiet = false;
+  bool engine_round_trip = false;
   app.add_option("--data-dir", data_dir, "ONNX backend test data root");
   app.add_option("--rules", rules_path, "skip/tolerance rules file");
   app.add_option("--suites", suites, "suites to run")->delimiter(',');
   app.add_option("--filter", filter, "only cases whose name contains this");
   app.add_option("--min-node-rate", min_node_rate, "required pass rate of the node suite");
   app.add_flag("--quiet", quiet, "print only failures, skips and the summary");
+  app.add_flag("--engine", engine_round_trip,
+               "also build an engine per case, serialize, load and run it; require outputs "
+               "bit-identical to the reference executor");
   CLI11_PARSE(app, argc, argv);
 
   auto rules = LoadRules(rules_path);
@@ -217,7 +228,7 @@ int main(int argc, char** argv) {
         std::cout << "SKIP " << id << ": " << rule.reason << "\n";
         continue;
       }
-      std::string why = RunCase(c, rule);
+      std::string why = RunCase(c, rule, engine_round_trip);
       if (why.empty()) {
         ++pass;
         if (!quiet) std::cout << "PASS " << id << "\n";

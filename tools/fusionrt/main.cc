@@ -12,7 +12,10 @@ int main(int argc, char** argv) {
     frt::cli::Runner r = fn(app);
     commands.emplace_back(app.get_subcommands({})[before], std::move(r));
   };
+  add(frt::cli::AddBuildCommand);
   add(frt::cli::AddRunCommand);
+  add(frt::cli::AddBenchCommand);
+  add(frt::cli::AddInspectCommand);
   add(frt::cli::AddOpsCommand);
   try {
     app.parse(argc, argv);

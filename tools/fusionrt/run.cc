@@ -1,16 +1,14 @@
-// `fusionrt run`: import an ONNX model, run it on the reference backend with
-// given (.npy) or random inputs, print each output's summary and the timings.
+// `fusionrt run`: load an engine (--engine) or build one from an ONNX model
+// (--onnx), run it once or more on given (.npy) or random inputs, print each
+// output's summary and the timings, optionally save the outputs as .npy.
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <random>
 
-#include "backends/cpu/reference_executor.h"
 #include "core/npy.h"
-#include "ir/printer.h"
-#include "onnx/importer.h"
+#include "engine_source.h"
 #include "options.h"
 #include "subcommands.h"
 
@@ -18,73 +16,17 @@ namespace frt::cli {
 namespace {
 
 struct RunOptions {
-  std::string onnx;
+  EngineFlags engine;
   std::string shapes;
   std::vector<std::string> inputs;
   std::string save_outputs;
   int iterations = 1;
   uint64_t seed = 0;
-  bool print_graph = false;
+  int profile = 0;
 };
 
 double MsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Uniform random data: floats in [-1, 1), integers in [0, 10), bools fair.
-Tensor RandomTensor(DType dtype, const Dims& dims, std::mt19937_64& rng, Status* status) {
-  auto t = Tensor::Allocate(dtype, dims);
-  if (!t.ok()) {
-    *status = t.status();
-    return Tensor();
-  }
-  std::uniform_real_distribution<double> real(-1.0, 1.0);
-  std::uniform_int_distribution<int> small(0, 9);
-  VisitDType(dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    for (auto& v : t->template span<T>()) {
-      if constexpr (std::is_same_v<T, bool>) v = small(rng) % 2;
-      else if constexpr (std::is_integral_v<T>) v = static_cast<T>(small(rng));
-      else v = FromDouble<T>(real(rng));
-    }
-  });
-  return *t;
-}
-
-Result<std::map<std::string, Tensor>> MakeInputs(const Graph& g, const RunOptions& o) {
-  FRT_ASSIGN_OR_RETURN(auto shapes, ParseShapes(o.shapes));
-  std::map<std::string, Tensor> feeds;
-  for (const std::string& flag : o.inputs) {
-    FRT_ASSIGN_OR_RETURN(auto kv, ParseInputFlag(flag));
-    FRT_ASSIGN_OR_RETURN(Tensor t, ReadNpy(kv.second));
-    feeds[kv.first] = t;
-  }
-  for (const auto& [name, dims] : shapes) {
-    const Value* v = g.FindValue(name);
-    if (!v || !v->is_graph_input) {
-      return MakeError(StatusCode::kNotFound, "--shapes names \"", name,
-                       "\", which is not an input of the model");
-    }
-  }
-  std::mt19937_64 rng(o.seed);
-  for (const Value* in : g.inputs()) {
-    if (feeds.count(in->name) || in->constant) continue;
-    Dims dims;
-    if (auto it = shapes.find(in->name); it != shapes.end()) {
-      dims = it->second;
-    } else if (in->shape && in->shape->is_static()) {
-      dims = in->shape->static_dims();
-    } else {
-      return MakeError(StatusCode::kInvalidArgument, "input \"", in->name, "\" has dynamic shape ",
-                       in->shape ? in->shape->ToString() : std::string("(unknown rank)"),
-                       "; give its shape, e.g. --shapes ", in->name, ":1x128");
-    }
-    Status s;
-    Tensor t = RandomTensor(in->dtype, dims, rng, &s);
-    if (!s.ok()) return s.WithPrefix(StrCat("input \"", in->name, "\""));
-    feeds[in->name] = t;
-  }
-  return feeds;
 }
 
 void PrintSummary(const std::string& name, const Tensor& t) {
@@ -118,48 +60,57 @@ std::string FileNameFor(const std::string& tensor_name) {
 }
 
 int Run(const RunOptions& o) {
-  auto t0 = std::chrono::steady_clock::now();
-  auto graph = ImportOnnxFile(o.onnx);
-  if (!graph.ok()) return ReportError(graph.status());
-  double import_ms = MsSince(t0);
-  if (o.print_graph) std::cout << PrintGraph(**graph);
-  auto exec = ReferenceExecutor::Create(**graph);
-  if (!exec.ok()) return ReportError(exec.status().WithPrefix(StrCat("\"", o.onnx, "\"")));
-  auto feeds = MakeInputs(**graph, o);
-  if (!feeds.ok()) return ReportError(feeds.status());
-  std::cout << "model " << o.onnx << ": " << (*graph)->num_nodes() << " nodes, imported in "
-            << std::fixed << std::setprecision(2) << import_ms << " ms\n";
-  for (const Value* in : (*graph)->inputs()) {
-    if (auto it = feeds->find(in->name); it != feeds->end()) {
-      std::cout << "input \"" << in->name << "\": " << it->second.Describe() << "\n";
-    }
+  auto shapes = ParseShapes(o.shapes);
+  if (!shapes.ok()) return ReportError(shapes.status());
+  std::map<std::string, std::string> npy;
+  for (const std::string& flag : o.inputs) {
+    auto kv = ParseInputFlag(flag);
+    if (!kv.ok()) return ReportError(kv.status());
+    npy[kv->first] = kv->second;
   }
-  std::vector<Tensor> outputs;
+  auto t0 = std::chrono::steady_clock::now();
+  auto engine = GetEngine(o.engine, *shapes);
+  if (!engine.ok()) return ReportError(engine.status());
+  double load_ms = MsSince(t0);
+  const Engine& e = **engine;
+  auto ctx = e.CreateContext();
+  if (!ctx.ok()) return ReportError(ctx.status());
+  Status s = (*ctx)->SetOptimizationProfile(o.profile);
+  if (!s.ok()) return ReportError(s);
+  auto io = HostBindings::Create(e, **ctx, *shapes, npy, o.seed);
+  if (!io.ok()) return ReportError(io.status());
+  std::cout << e.description() << "\n"
+            << (o.engine.engine.empty() ? "built" : "loaded") << " in " << std::fixed
+            << std::setprecision(2) << load_ms << " ms\n";
+  std::cout.unsetf(std::ios::fixed);
+  for (const auto& [name, t] : io->inputs()) {
+    std::cout << "input \"" << name << "\": " << t.Describe() << "\n";
+  }
   std::vector<double> times;
   for (int i = 0; i < std::max(1, o.iterations); ++i) {
     auto t1 = std::chrono::steady_clock::now();
-    auto r = (*exec)->Run(*feeds);
-    if (!r.ok()) return ReportError(r.status().WithPrefix(StrCat("\"", o.onnx, "\"")));
+    Status r = (*ctx)->Execute();
+    if (!r.ok()) return ReportError(r);
     times.push_back(MsSince(t1));
-    outputs = std::move(*r);
   }
-  std::cout.unsetf(std::ios::fixed);
-  for (size_t i = 0; i < outputs.size(); ++i) PrintSummary((*graph)->outputs()[i]->name, outputs[i]);
+  auto outputs = io->Outputs(e, **ctx);
+  if (!outputs.ok()) return ReportError(outputs.status());
+  for (const auto& [name, t] : *outputs) PrintSummary(name, t);
   std::sort(times.begin(), times.end());
-  std::cout << std::fixed << std::setprecision(3) << "reference backend (CPU): " << times.size()
+  std::cout << std::fixed << std::setprecision(3) << e.backend() << " backend: " << times.size()
             << " run(s), min " << times.front() << " ms, median " << times[times.size() / 2]
             << " ms, max " << times.back() << " ms\n";
   if (!o.save_outputs.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.save_outputs, ec);
     if (ec) {
-      return ReportError(MakeError(StatusCode::kIoError, "cannot create folder \"", o.save_outputs, "\""));
+      return ReportError(
+          MakeError(StatusCode::kIoError, "cannot create folder \"", o.save_outputs, "\""));
     }
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      std::string path = (std::filesystem::path(o.save_outputs) /
-                          FileNameFor((*graph)->outputs()[i]->name)).string();
-      Status s = WriteNpy(path, outputs[i]);
-      if (!s.ok()) return ReportError(s);
+    for (const auto& [name, t] : *outputs) {
+      std::string path = (std::filesystem::path(o.save_outputs) / FileNameFor(name)).string();
+      Status w = WriteNpy(path, t);
+      if (!w.ok()) return ReportError(w);
       std::cout << "saved " << path << "\n";
     }
   }
@@ -170,14 +121,16 @@ int Run(const RunOptions& o) {
 
 Runner AddRunCommand(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
-  CLI::App* sub = app.add_subcommand("run", "Run an ONNX model on the CPU reference backend");
-  sub->add_option("--onnx", o->onnx, "ONNX model file")->required();
+  CLI::App* sub = app.add_subcommand("run", "Run an engine (or an ONNX model, built on the fly)");
+  AddEngineFlags(sub, o->engine);
   sub->add_option("--shapes", o->shapes, "input shapes, e.g. input_ids:1x128,mask:1x128");
-  sub->add_option("--input", o->inputs, "input from a .npy file: name=file.npy (repeatable)");
+  sub->add_option("--input,--loadInputs", o->inputs,
+                  "input from a .npy file: name=file.npy (repeatable)");
   sub->add_option("--save-outputs", o->save_outputs, "folder to write <output name>.npy into");
-  sub->add_option("--iterations", o->iterations, "timed runs (default 1)")->check(CLI::Range(1, 1000000));
+  sub->add_option("--iterations", o->iterations, "timed runs (default 1)")
+      ->check(CLI::Range(1, 1000000));
   sub->add_option("--seed", o->seed, "seed for random inputs (default 0)");
-  sub->add_flag("--print-graph", o->print_graph, "print the imported IR graph");
+  sub->add_option("--profile", o->profile, "optimization profile to run with (default 0)");
   return [o] { return Run(*o); };
 }
 

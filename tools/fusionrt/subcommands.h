@@ -10,7 +10,10 @@ namespace frt::cli {
 
 using Runner = std::function<int()>;
 
+Runner AddBuildCommand(CLI::App& app);
 Runner AddRunCommand(CLI::App& app);
+Runner AddBenchCommand(CLI::App& app);
+Runner AddInspectCommand(CLI::App& app);
 Runner AddOpsCommand(CLI::App& app);
 
 }  // namespace frt::cli

@@ -30,21 +30,6 @@ struct Env {
   }
 };
 
-Status CheckGraphKernels(const Graph& g) {
-  for (const Node* n : g.nodes()) {
-    if (OpRegistry::Global().Find(n->op) == nullptr ||
-        CpuKernelRegistry::Global().Find(n->op) == nullptr) {
-      return MakeError(StatusCode::kUnsupported, n->Describe(),
-                       ": no CPU reference kernel for this op");
-    }
-    for (const auto& [name, attr] : n->attrs.all()) {
-      if (const auto* sub = std::get_if<std::shared_ptr<Graph>>(&attr)) {
-        FRT_RETURN_IF_ERROR(CheckGraphKernels(**sub));
-      }
-    }
-  }
-  return Status::Ok();
-}
 
 Status RunNode(const Node& node, Env& env);
 
@@ -168,6 +153,22 @@ Result<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<con
     }
   }
   return outputs;
+}
+
+Status CheckGraphKernels(const Graph& g) {
+  for (const Node* n : g.nodes()) {
+    if (OpRegistry::Global().Find(n->op) == nullptr ||
+        CpuKernelRegistry::Global().Find(n->op) == nullptr) {
+      return MakeError(StatusCode::kUnsupported, n->Describe(),
+                       ": no CPU reference kernel for this op");
+    }
+    for (const auto& [name, attr] : n->attrs.all()) {
+      if (const auto* sub = std::get_if<std::shared_ptr<Graph>>(&attr)) {
+        FRT_RETURN_IF_ERROR(CheckGraphKernels(**sub));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Status CheckInputTensor(const Value& v, const Tensor& t, std::map<std::string, int64_t>& symbols) {

@@ -48,6 +48,10 @@ using OuterLookup = std::function<const Tensor*(const std::string& name)>;
 Result<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<const Tensor*>& inputs,
                                          const OutputPlacer& placer, const OuterLookup& outer);
 
+// Error (kUnsupported, naming the node) unless every node, subgraphs included,
+// has a schema and a CPU kernel.
+Status CheckGraphKernels(const Graph& graph);
+
 // Checks a tensor given for graph input `v` against its declared dtype and
 // shape; `symbols` binds symbolic dims across inputs (e.g. every "batch" equal).
 Status CheckInputTensor(const Value& v, const Tensor& t, std::map<std::string, int64_t>& symbols);

@@ -1,0 +1,166 @@
+// The builder: network -> Plan -> Engine. Phases, each logged with its time:
+// copy + verify + infer shapes; (optimizer passes); choose a kernel per layer;
+// resolve profiles; per profile, propagate concrete shapes at min/opt/max (so
+// that shape errors surface at build, not at run) and plan activation memory
+// at the max shapes.
+#include "fusionrt/builder.h"
+
+#include <chrono>
+
+#include "backends/cpu/reference_executor.h"
+#include "backends/cpu/shape_propagation.h"
+#include "builder/activation_memory.h"
+#include "builder/profiles.h"
+#include "engine/plan.h"
+#include "fusionrt/version.h"
+#include "ir/graph_clone.h"
+#include "ir/shape_inference.h"
+#include "ir/verifier.h"
+
+namespace frt {
+namespace {
+
+constexpr const char* kCpuReferenceTactic = "cpu.reference";
+
+class BuildLog {
+ public:
+  explicit BuildLog(const BuilderConfig& c) : config_(c), start_(Clock::now()), phase_(start_) {}
+  void Info(const std::string& line) const {
+    if (config_.log) config_.log("[build] " + line);
+  }
+  void Verbose(const std::string& line) const {
+    if (config_.verbose) Info(line);
+  }
+  // Logs the phase that just ended with its duration.
+  void Phase(const std::string& what) {
+    auto now = Clock::now();
+    Info(StrCat(what, " (", Ms(phase_, now), " ms)"));
+    phase_ = now;
+  }
+  double TotalMs() const { return Ms(start_, Clock::now()); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  static double Ms(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  }
+  const BuilderConfig& config_;
+  Clock::time_point start_, phase_;
+};
+
+std::string MiB(uint64_t bytes) {
+  std::ostringstream s;
+  s.precision(3);
+  s << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+  return s.str();
+}
+
+
+Result<std::vector<PlanStep>> ChooseKernels(const Graph& graph) {
+  FRT_RETURN_IF_ERROR(CheckGraphKernels(graph));
+  FRT_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.TopologicalOrder());
+  std::unordered_map<const Node*, int32_t> index;
+  std::vector<Node*> nodes = graph.nodes();
+  for (size_t i = 0; i < nodes.size(); ++i) index[nodes[i]] = static_cast<int32_t>(i);
+  std::vector<PlanStep> steps;
+  for (const Node* n : order) {
+    PlanStep step;
+    step.node = index.at(n);
+    step.tactic = kCpuReferenceTactic;
+    step.precision = DType::kFloat32;
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+uint64_t WeightBytes(const Graph& g) {
+  uint64_t total = 0;
+  for (const Value* v : g.values()) {
+    if (v->constant) total += v->constant->nbytes();
+  }
+  return total;
+}
+
+Status CheckConfig(const BuilderConfig& config) {
+  if (config.optimization_level < 0 || config.optimization_level > 5) {
+    return MakeError(StatusCode::kInvalidArgument, "optimization level ",
+                     config.optimization_level, " is outside 0..5");
+  }
+  if (config.device == DeviceKind::kCuda) {
+    return MakeError(StatusCode::kUnsupported,
+                     "this FusionRT build has no CUDA backend; build for the cpu device");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
+                                               const BuilderConfig& config) {
+  FRT_RETURN_IF_ERROR(CheckConfig(config));
+  BuildLog log(config);
+  auto plan = std::make_unique<Plan>();
+  FRT_ASSIGN_OR_RETURN(plan->graph, CloneGraph(network.graph()));
+  Graph& graph = *plan->graph;
+  if (graph.outputs().empty()) {
+    return MakeError(StatusCode::kInvalidModel, "the network has no outputs");
+  }
+  FRT_RETURN_IF_ERROR(VerifyGraph(graph));
+  FRT_RETURN_IF_ERROR(InferGraphShapes(graph));
+  log.Phase(StrCat("network: ", graph.num_nodes(), " layers, ", graph.inputs().size(),
+                   " inputs, ", graph.outputs().size(), " outputs, weights ",
+                   MiB(WeightBytes(graph))));
+  log.Info("device: cpu (reference kernels)");
+  if (config.fp16 || config.bf16) {
+    log.Info(StrCat(config.fp16 ? "fp16" : "bf16",
+                    " allowed, but the cpu backend has no reduced-precision kernels: "
+                    "every layer runs in fp32"));
+  }
+
+  FRT_ASSIGN_OR_RETURN(plan->steps, ChooseKernels(graph));
+  if (config.verbose) {
+    std::vector<Node*> nodes = graph.nodes();
+    for (const PlanStep& s : plan->steps) {
+      log.Verbose(StrCat("  layer ", nodes[s.node]->Describe(), " -> ", s.tactic));
+    }
+  }
+  log.Phase(StrCat("kernels chosen for ", plan->steps.size(), " layers"));
+
+  FRT_ASSIGN_OR_RETURN(plan->profiles, ResolveProfiles(graph, config.profiles));
+  static const char* kPointNames[] = {"min", "opt", "max"};
+  for (size_t p = 0; p < plan->profiles.size(); ++p) {
+    Profile& profile = plan->profiles[p];
+    for (int which = 0; which < 3; ++which) {
+      auto dims = ProfileInputDims(graph, profile, which);
+      auto values = PropagateConcreteShapes(graph, dims);
+      if (!values.ok()) {
+        return values.status().WithPrefix(
+            StrCat("profile ", p, " at its ", kPointNames[which], " shapes"));
+      }
+      if (which != 2) continue;
+      auto memory = PlanActivationMemory(graph, plan->steps, *values);
+      if (!memory.ok()) return memory.status().WithPrefix(StrCat("profile ", p));
+      profile.memory = std::move(*memory);
+    }
+    const MemoryPlan& m = profile.memory;
+    if (config.memory_limit > 0 && m.arena_size > config.memory_limit) {
+      return MakeError(StatusCode::kResourceExhausted, "profile ", p,
+                       ": activation memory at the max shapes needs ", m.arena_size,
+                       " bytes, over the memory limit of ", config.memory_limit, " bytes");
+    }
+    log.Phase(StrCat("profile ", p, ": activation arena ", MiB(m.arena_size), " for ",
+                     m.slots.size(), " tensors (naive sum ", MiB(m.naive_size), ")"));
+  }
+
+  plan->target.backend = "cpu";
+  plan->build.fusionrt_version = kFusionRtVersion;
+  plan->build.fp16 = config.fp16;
+  plan->build.bf16 = config.bf16;
+  plan->build.optimization_level = config.optimization_level;
+  plan->build.memory_limit = config.memory_limit;
+  FRT_ASSIGN_OR_RETURN(std::shared_ptr<Engine> engine, Engine::FromPlan(std::move(plan)));
+  log.Info(StrCat("engine built in ", static_cast<int64_t>(log.TotalMs()), " ms"));
+  return engine;
+}
+
+}  // namespace frt

@@ -1,0 +1,167 @@
+// Engine: an immutable Plan plus the EngineIndex derived from it; loading
+// checks the file (engine_format), the target, and the plan's invariants.
+#include "fusionrt/engine.h"
+
+#include "backends/cpu/reference_executor.h"
+#include "engine/engine_format.h"
+#include "fusionrt/builder.h"
+#include "ir/verifier.h"
+#include "runtime/cpu_context.h"
+#include "runtime/engine_index.h"
+
+namespace frt {
+namespace {
+
+constexpr const char* kCpuReferenceTactic = "cpu.reference";
+
+TargetInfo HostTarget() {
+  TargetInfo host;
+  host.backend = "cpu";
+  return host;
+}
+
+Status CheckTactics(const Plan& plan) {
+  std::vector<Node*> nodes = plan.graph->nodes();
+  for (const PlanStep& step : plan.steps) {
+    if (step.tactic != kCpuReferenceTactic) {
+      return MakeError(StatusCode::kInvalidEngine, nodes[step.node]->Describe(), ": tactic \"",
+                       step.tactic, "\" is not known to this FusionRT build");
+    }
+  }
+  return CheckGraphKernels(*plan.graph);
+}
+
+TensorDesc Describe(const Value& v, bool is_input) {
+  TensorDesc d;
+  d.name = v.name;
+  d.dtype = v.dtype;
+  d.is_input = is_input;
+  if (v.shape) {
+    for (const Dim& dim : v.shape->dims()) {
+      d.dims.push_back(dim.is_static() ? dim.value() : -1);
+      d.dim_names.push_back(dim.is_symbol() ? dim.symbol() : "");
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+Engine::Engine() = default;
+Engine::~Engine() = default;
+
+Result<std::shared_ptr<Engine>> Engine::FromPlan(std::unique_ptr<Plan> plan) {
+  if (!plan || !plan->graph) return MakeError(StatusCode::kInvalidEngine, "plan has no graph");
+  Status verified = VerifyGraph(*plan->graph);
+  if (!verified.ok()) return MakeError(StatusCode::kInvalidEngine, verified.message());
+  FRT_RETURN_IF_ERROR(CheckTactics(*plan));
+  std::shared_ptr<Engine> engine(new Engine());
+  FRT_ASSIGN_OR_RETURN(engine->index_, BuildEngineIndex(*plan));
+  for (const Value* in : engine->index_->runtime_inputs) engine->io_.push_back(Describe(*in, true));
+  for (const Value* out : plan->graph->outputs()) engine->io_.push_back(Describe(*out, false));
+  engine->plan_ = std::move(plan);
+  return engine;
+}
+
+Result<std::shared_ptr<Engine>> Engine::Deserialize(const void* data, size_t size,
+                                                    const std::string& source) {
+  if (data == nullptr && size > 0) {
+    return MakeError(StatusCode::kInvalidArgument, "Engine::Deserialize: data is null");
+  }
+  std::span<const uint8_t> bytes(static_cast<const uint8_t*>(data), size);
+  FRT_ASSIGN_OR_RETURN(Plan plan, ReadEngine(bytes, source));
+  FRT_RETURN_IF_ERROR(CheckTarget(plan.target, HostTarget(), source));
+  auto engine = FromPlan(std::make_unique<Plan>(std::move(plan)));
+  if (!engine.ok()) return engine.status().WithPrefix(source);
+  return engine;
+}
+
+Result<std::shared_ptr<Engine>> Engine::Load(const std::string& path) {
+  FRT_ASSIGN_OR_RETURN(Plan plan, ReadEngineFile(path));
+  FRT_RETURN_IF_ERROR(CheckTarget(plan.target, HostTarget(), path));
+  auto engine = FromPlan(std::make_unique<Plan>(std::move(plan)));
+  if (!engine.ok()) return engine.status().WithPrefix(path);
+  return engine;
+}
+
+Result<std::vector<uint8_t>> Engine::Serialize() const { return WriteEngine(*plan_); }
+
+Status Engine::Save(const std::string& path) const { return WriteEngineFile(*plan_, path); }
+
+const TensorDesc* Engine::FindTensor(const std::string& name) const {
+  for (const TensorDesc& d : io_) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+int Engine::num_profiles() const { return static_cast<int>(plan_->profiles.size()); }
+
+Result<ShapeRange> Engine::GetProfileShapes(int profile, const std::string& input) const {
+  if (profile < 0 || profile >= num_profiles()) {
+    return MakeError(StatusCode::kOutOfRange, "profile ", profile, " does not exist (the engine has ",
+                     num_profiles(), ")");
+  }
+  const TensorDesc* d = FindTensor(input);
+  if (d == nullptr || !d->is_input) {
+    return MakeError(StatusCode::kNotFound, "\"", input, "\" is not an input of the engine");
+  }
+  for (const ProfileInput& pi : plan_->profiles[profile].inputs) {
+    if (pi.name == input) return ShapeRange{pi.min, pi.opt, pi.max};
+  }
+  return ShapeRange{d->dims, d->dims, d->dims};  // static input
+}
+
+MemoryPlanInfo Engine::GetMemoryPlan(int profile) const {
+  const MemoryPlan& m = plan_->profiles.at(profile).memory;
+  MemoryPlanInfo info{m.arena_size, m.naive_size, {}};
+  for (const MemorySlot& s : m.slots) {
+    info.slots.push_back({s.value, s.offset, s.size, s.first_step, s.last_step});
+  }
+  return info;
+}
+
+uint64_t Engine::weights_size() const {
+  uint64_t total = 0;
+  for (const Value* v : plan_->graph->values()) {
+    if (v->constant) total += v->constant->nbytes();
+  }
+  return total;
+}
+
+std::string Engine::backend() const { return plan_->target.backend; }
+
+std::string Engine::description() const {
+  const BuildInfo& b = plan_->build;
+  std::string target = plan_->target.backend;
+  if (!plan_->target.device_name.empty()) {
+    target += StrCat(" (", plan_->target.device_name, ", sm_", plan_->target.compute_capability, ")");
+  }
+  return StrCat("FusionRT ", b.fusionrt_version, " engine for ", target, "; ",
+                plan_->steps.size(), " layers, ", plan_->profiles.size(), " profile(s), fp16 ",
+                b.fp16 ? "on" : "off", ", bf16 ", b.bf16 ? "on" : "off", ", optimization level ",
+                b.optimization_level);
+}
+
+std::vector<LayerInfo> Engine::layers() const {
+  std::vector<LayerInfo> out;
+  for (size_t s = 0; s < plan_->steps.size(); ++s) {
+    const Node* n = index_->step_nodes[s];
+    LayerInfo l;
+    l.name = n->name;
+    l.op = std::string(OpKindName(n->op));
+    l.tactic = plan_->steps[s].tactic;
+    l.precision = plan_->steps[s].precision;
+    for (const Value* v : n->inputs) l.inputs.push_back(v ? v->name : "");
+    for (const Value* v : n->outputs) l.outputs.push_back(v ? v->name : "");
+    l.source_nodes = n->source_nodes;
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+Result<std::unique_ptr<ExecutionContext>> Engine::CreateContext() const {
+  return std::unique_ptr<ExecutionContext>(new CpuExecutionContext(shared_from_this()));
+}
+
+}  // namespace frt

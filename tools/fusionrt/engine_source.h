@@ -1,0 +1,73 @@
+// How the run / bench / inspect subcommands get an engine: load it
+// (--engine) or build it from an ONNX model with the same flags as `build`.
+// Also host-side input/output handling shared by run and bench.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/tensor.h"
+#include "fusionrt/builder.h"
+#include "fusionrt/engine.h"
+
+namespace frt::cli {
+
+struct BuildFlags {
+  std::string onnx;
+  bool fp16 = false, bf16 = false, fp32 = false;
+  std::string min_shapes, opt_shapes, max_shapes;
+  std::string memory_limit;  // bytes, or with a K/M/G suffix
+  int optimization_level = 3;
+  std::string device = "auto";
+  bool verbose = false;
+};
+
+// Registers --onnx and the builder flags on `sub`.
+void AddBuildFlags(CLI::App* sub, BuildFlags& flags);
+
+// Builds from flags.onnx. `run_shapes` (trtexec --shapes) act as min = opt = max
+// for inputs the profile flags do not mention.
+Result<std::shared_ptr<Engine>> BuildFromFlags(const BuildFlags& flags,
+                                               const std::map<std::string, Dims>& run_shapes);
+
+// --engine FILE, or --onnx with build flags.
+struct EngineFlags {
+  std::string engine;
+  BuildFlags build;
+};
+void AddEngineFlags(CLI::App* sub, EngineFlags& flags);
+Result<std::shared_ptr<Engine>> GetEngine(const EngineFlags& flags,
+                                          const std::map<std::string, Dims>& run_shapes);
+
+// Host buffers for one context: inputs from .npy files or random, outputs
+// sized from the context's shape inference, all bound to the context.
+class HostBindings {
+ public:
+  // `shapes`: --shapes; `npy_inputs`: name -> file. Sets the context's input shapes.
+  static Result<HostBindings> Create(const Engine& engine, ExecutionContext& ctx,
+                                     const std::map<std::string, Dims>& shapes,
+                                     const std::map<std::string, std::string>& npy_inputs,
+                                     uint64_t seed);
+  const std::map<std::string, Tensor>& inputs() const { return inputs_; }
+  // Outputs as the context wrote them (after Execute).
+  Result<std::map<std::string, Tensor>> Outputs(const Engine& engine,
+                                                const ExecutionContext& ctx) const;
+  uint64_t input_bytes() const;
+
+ private:
+  std::map<std::string, Tensor> inputs_;
+  std::map<std::string, Tensor> outputs_;  // pre-sized buffers (static output shapes)
+};
+
+// Uniform random data: floats in [-1, 1), integers in [0, 10), bools fair.
+Result<Tensor> RandomTensor(DType dtype, const Dims& dims, std::mt19937_64& rng);
+
+// "64M" -> 67108864. Accepts K, M, G suffixes (powers of 1024).
+Result<uint64_t> ParseBytes(const std::string& text);
+
+}  // namespace frt::cli
