@@ -82,8 +82,8 @@ Result<std::vector<Profile>> ResolveProfiles(const Graph& graph,
                          "\" has dynamic shape ",
                          in->shape ? in->shape->ToString() : std::string("[?]"),
                          " but optimization profile ", p,
-                         " gives no min/opt/max for it (e.g. --min-shapes ", in->name, ":1x8 ",
-                         "--opt-shapes ", in->name, ":4x64 --max-shapes ", in->name, ":8x128)");
+                         " gives no min/opt/max for it (fusionrt CLI: --shapes ", in->name,
+                         ":<dims> for one shape, or --min-shapes/--opt-shapes/--max-shapes)");
       }
       FRT_RETURN_IF_ERROR(CheckAgainstDeclared(*in, it->second, p));
       if (fixed) continue;  // matches the static shape: nothing to record

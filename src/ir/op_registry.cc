@@ -32,12 +32,21 @@ void InferContext::SetOutput(size_t i, DType dtype, Shape shape) {
   if (i >= outputs_.size()) return;  // optional output not requested by the model
   outputs_[i].dtype = dtype;
   outputs_[i].shape = std::move(shape);
+  outputs_[i].value.reset();
 }
 
 void InferContext::SetOutputDType(size_t i, DType dtype) {
   if (i >= outputs_.size()) return;
   outputs_[i].dtype = dtype;
   outputs_[i].shape.reset();
+  outputs_[i].value.reset();
+}
+
+void InferContext::SetOutputValue(size_t i, Tensor t) {
+  if (i >= outputs_.size()) return;
+  outputs_[i].dtype = t.dtype();
+  outputs_[i].shape = Shape::FromDims(t.dims());
+  outputs_[i].value = std::move(t);
 }
 
 const OpRegistry& OpRegistry::Global() {

@@ -58,6 +58,15 @@ class InferContext {
   void SetOutputDType(size_t i, DType dtype);  // rank unknown
   DType output_dtype(size_t i) const { return outputs_[i].dtype; }
   const std::optional<Shape>& output_shape(size_t i) const { return outputs_[i].shape; }
+  // Publishes output i's contents when inference alone can compute them (Shape
+  // and Size of a static input): consumers such as concrete shape propagation
+  // use them without running a kernel. Also sets the output's dtype and shape
+  // to the tensor's, so the published value never contradicts them. Later
+  // SetOutput/SetOutputDType calls for i drop the value. Ignored for an
+  // index past the node's outputs, like SetOutput.
+  void SetOutputValue(size_t i, Tensor t);
+  // nullopt unless SetOutputValue published a value. Precondition: i < num_outputs().
+  const std::optional<Tensor>& output_value(size_t i) const { return outputs_[i].value; }
 
   // An error whose message starts with the node's description.
   template <class... Args>
@@ -69,6 +78,7 @@ class InferContext {
   struct OutputInfo {
     DType dtype = DType::kUndefined;
     std::optional<Shape> shape;
+    std::optional<Tensor> value;
   };
   const Node& node_;
   std::vector<InputInfo> inputs_;

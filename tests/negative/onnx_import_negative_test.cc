@@ -274,13 +274,13 @@ TEST(CliNegative, ShapesForUnknownInputAndBadSyntax) {
   std::string path = dir.Write("m.onnx", AddReluModel().SerializeAsString());
   auto bad_name = RunCli("run --onnx " + path + " --shapes q:1x3");
   EXPECT_EQ(bad_name.exit_code, 1);
-  EXPECT_NE(bad_name.output.find("\"q\", which is not an input"), std::string::npos) << bad_name.output;
+  EXPECT_NE(bad_name.output.find("\"q\", which is not a runtime input"), std::string::npos) << bad_name.output;
   auto bad_syntax = RunCli("run --onnx " + path + " --shapes x:1xZ");
   EXPECT_EQ(bad_syntax.exit_code, 1);
   EXPECT_NE(bad_syntax.output.find("\"Z\" is not a non-negative integer"), std::string::npos);
   auto dynamic = RunCli("run --onnx " + path);
   EXPECT_EQ(dynamic.exit_code, 1);
-  EXPECT_NE(dynamic.output.find("--shapes x:1x128"), std::string::npos) << dynamic.output;
+  EXPECT_NE(dynamic.output.find("--shapes x:<dims>"), std::string::npos) << dynamic.output;
   auto ok = RunCli("run --onnx " + path + " --shapes x:4x3");
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
   EXPECT_NE(ok.output.find("output \"y\": f32[4,3]"), std::string::npos) << ok.output;

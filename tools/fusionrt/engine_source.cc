@@ -109,6 +109,16 @@ Result<std::shared_ptr<Engine>> GetEngine(const EngineFlags& f,
   return BuildFromFlags(f.build, run_shapes);
 }
 
+Result<std::map<std::string, Dims>> ShapesWithNpyInputs(
+    std::map<std::string, Dims> shapes, const std::map<std::string, std::string>& npy_inputs) {
+  for (const auto& [name, path] : npy_inputs) {
+    if (shapes.count(name)) continue;
+    FRT_ASSIGN_OR_RETURN(Tensor t, ReadNpy(path));
+    shapes[name] = t.dims();
+  }
+  return shapes;
+}
+
 Result<Tensor> RandomTensor(DType dtype, const Dims& dims, std::mt19937_64& rng) {
   FRT_ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(dtype, dims));
   std::uniform_real_distribution<double> real(-1.0, 1.0);

@@ -64,6 +64,11 @@ class HostBindings {
   std::map<std::string, Tensor> outputs_;  // pre-sized buffers (static output shapes)
 };
 
+// --shapes completed with the dims of the .npy inputs (name -> file), so that
+// an engine built on the fly gets a profile for inputs given as files.
+Result<std::map<std::string, Dims>> ShapesWithNpyInputs(
+    std::map<std::string, Dims> shapes, const std::map<std::string, std::string>& npy_inputs);
+
 // Uniform random data: floats in [-1, 1), integers in [0, 10), bools fair.
 Result<Tensor> RandomTensor(DType dtype, const Dims& dims, std::mt19937_64& rng);
 

@@ -68,8 +68,10 @@ int Run(const RunOptions& o) {
     if (!kv.ok()) return ReportError(kv.status());
     npy[kv->first] = kv->second;
   }
+  auto build_shapes = ShapesWithNpyInputs(*shapes, npy);
+  if (!build_shapes.ok()) return ReportError(build_shapes.status());
   auto t0 = std::chrono::steady_clock::now();
-  auto engine = GetEngine(o.engine, *shapes);
+  auto engine = GetEngine(o.engine, *build_shapes);
   if (!engine.ok()) return ReportError(engine.status());
   double load_ms = MsSince(t0);
   const Engine& e = **engine;

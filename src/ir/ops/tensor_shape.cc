@@ -2,7 +2,8 @@
 // Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout (inference mode is
 // an identity), Shape and Size. Reshape with a constant shape input keeps
 // symbolic dims where it can: a 0 copies the input dim, and a -1 becomes the
-// input's one leftover symbol when the other factors cancel.
+// input's one leftover symbol when the other factors cancel. Shape and Size
+// publish their output value when the dims they read are static.
 #include <algorithm>
 #include <set>
 #include <string>
@@ -138,11 +139,32 @@ Status InferShape(InferContext& ctx) {
   };
   int64_t start = clamp(ctx.attrs().GetInt("start", 0));
   int64_t end = clamp(ctx.attrs().GetInt("end", rank));
-  ctx.SetOutput(0, DType::kInt64, Shape({Dim(std::max<int64_t>(0, end - start))}));
+  int64_t len = std::max<int64_t>(0, end - start);
+  // Publish the dims as the output value when every dim read is static, so
+  // that shape arithmetic downstream (Gather, Concat, Reshape) can be folded.
+  std::vector<int64_t> dims;
+  for (int64_t d = start; d < start + len; ++d) {
+    const Dim& dim = (*in)[static_cast<size_t>(d)];
+    if (!dim.is_static()) break;
+    dims.push_back(dim.value());
+  }
+  if (static_cast<int64_t>(dims.size()) == len) {
+    ctx.SetOutputValue(0, Tensor::FromVector<int64_t>(dims, {len}));
+  } else {
+    ctx.SetOutput(0, DType::kInt64, Shape({Dim(len)}));
+  }
   return Status::Ok();
 }
 
 Status InferSize(InferContext& ctx) {
+  const Shape* in = ctx.input_shape(0);
+  if (in && in->is_static()) {
+    auto n = NumElements(in->static_dims());
+    if (n.ok()) {
+      ctx.SetOutputValue(0, Tensor::FromVector<int64_t>({*n}, {}));
+      return Status::Ok();
+    }
+  }
   ctx.SetOutput(0, DType::kInt64, Shape());
   return Status::Ok();
 }
