@@ -21,6 +21,14 @@ run_stage() {  # name, command...
 run_stage unit ./build/tests/fusionrt_tests
 run_stage conformance ./build/tests/onnx_conformance --quiet --engine
 run_stage python .venv/bin/python -m pytest -q tests/python
+# ThreadSanitizer build of the concurrency tests (many contexts over one engine).
+tsan_tests() {
+  BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo CMAKE_ARGS=-DFRT_TSAN=ON \
+    BUILD_TARGET=fusionrt_tests ./scripts/build.sh >/dev/null || { echo "0 passed, 1 failed"; return 1; }
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ./build-tsan/tests/fusionrt_tests --gtest_filter='*Thread*:*Concurren*'
+}
+run_stage tsan tsan_tests
 
 # Sum the counts each stage reported.
 passed=0; failed=0; skipped=0

@@ -95,9 +95,11 @@ std::string TempDir::Write(const std::string& name, const std::string& bytes) co
   return p.string();
 }
 
-CliResult RunCli(const std::string& args) {
+CliResult RunCli(const std::string& args) { return RunProgram(FRT_CLI_PATH, args); }
+
+CliResult RunProgram(const std::string& program, const std::string& args) {
   CliResult r;
-  std::string cmd = std::string(FRT_CLI_PATH) + " " + args + " 2>&1";
+  std::string cmd = program + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
   std::array<char, 4096> buf;

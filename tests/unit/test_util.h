@@ -37,5 +37,7 @@ struct CliResult {
 };
 // Runs the built fusionrt binary with `args` (shell-quoted by the caller).
 CliResult RunCli(const std::string& args);
+// Runs any program the same way.
+CliResult RunProgram(const std::string& program, const std::string& args);
 
 }  // namespace frt::testing_util
