@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iostream>
 #include <random>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "engine/plan.h"
 #include "fusionrt/builder.h"
 #include "fusionrt/onnx.h"
+#include "test_util.h"
 
 namespace frt {
 namespace {
@@ -183,6 +185,18 @@ TEST(EngineRuntime, BertBaseArenaIsAtMostFortyPercentOfNaive) {
       << "arena " << m.arena_size << " naive " << m.naive_size;
   // The largest activation ([1,128,3072] f32) must fit: the arena is not trivially small.
   EXPECT_GE(m.arena_size, uint64_t{128} * 3072 * 4);
+  // `fusionrt inspect` prints the same figures from the saved engine.
+  testing_util::TempDir dir;
+  std::string path = (dir.path() / "bert_base.engine").string();
+  ASSERT_TRUE(engine->Save(path).ok());
+  auto cli = testing_util::RunCli("inspect --engine " + path);
+  EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_NE(cli.output.find(StrCat("arena ", m.arena_size, " bytes, naive sum ", m.naive_size,
+                                   " bytes")),
+            std::string::npos)
+      << cli.output.substr(cli.output.size() > 400 ? cli.output.size() - 400 : 0);
+  std::cout << "BERT-base b1 s128: arena " << m.arena_size << " bytes, naive " << m.naive_size
+            << " bytes (" << 100.0 * m.arena_size / m.naive_size << "%)\n";
 }
 
 TEST(EngineRuntime, UserArenaAndCallerOutputBuffers) {

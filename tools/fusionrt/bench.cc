@@ -37,10 +37,7 @@ using Clock = std::chrono::steady_clock;
 
 struct BenchOptions {
   EngineFlags engine;
-  std::string shapes;
-  std::vector<std::string> inputs;
-  int profile = 0;
-  uint64_t seed = 0;
+  InputFlags input;
   double warm_up_ms = 200;
   int iterations = 10;
   double duration_s = 3;
@@ -145,16 +142,10 @@ std::string ShapesText(const std::map<std::string, Tensor>& inputs) {
 }
 
 int Bench(const BenchOptions& o) {
-  auto shapes = ParseShapes(o.shapes);
-  if (!shapes.ok()) return ReportError(shapes.status());
-  std::map<std::string, std::string> npy;
-  for (const std::string& flag : o.inputs) {
-    auto kv = ParseInputFlag(flag);
-    if (!kv.ok()) return ReportError(kv.status());
-    npy[kv->first] = kv->second;
-  }
+  auto parsed = ParsedInputs::Parse(o.input);
+  if (!parsed.ok()) return ReportError(parsed.status());
   Clock::time_point t0 = Clock::now();
-  auto engine = GetEngine(o.engine, *shapes);
+  auto engine = GetEngine(o.engine, parsed->build_shapes);
   if (!engine.ok()) return ReportError(engine.status());
   double load_ms = Ms(Clock::now() - t0);
   const Engine& e = **engine;
@@ -168,26 +159,22 @@ int Bench(const BenchOptions& o) {
   std::vector<Stream> streams(o.streams);
   for (int i = 0; i < o.streams; ++i) {
     Stream& s = streams[i];
-    auto ctx = e.CreateContext();
-    if (!ctx.ok()) return ReportError(ctx.status());
-    s.ctx = std::move(*ctx);
-    Status st = s.ctx->SetOptimizationProfile(o.profile);
-    if (!st.ok()) return ReportError(st);
     // Same seed for every stream: all streams compute the same request, as in trtexec.
-    auto io = HostBindings::Create(e, *s.ctx, *shapes, npy, o.seed);
-    if (!io.ok()) return ReportError(io.status());
-    s.io = std::move(*io);
-    st = s.ctx->Execute();  // untimed first run
+    auto prepared = parsed->Prepare(e, o.input);
+    if (!prepared.ok()) return ReportError(prepared.status());
+    s.ctx = std::move(prepared->ctx);
+    s.io = std::move(prepared->io);
+    Status st = s.ctx->Execute();  // untimed first run
     if (!st.ok()) return ReportError(st.WithPrefix(StrCat("stream ", i, ", first run")));
   }
-  const MemoryPlanInfo memory = e.GetMemoryPlan(o.profile);
+  const MemoryPlanInfo memory = e.GetMemoryPlan(o.input.profile);
   const std::string shapes_text = ShapesText(streams[0].io->inputs());
   std::cout << "=== Engine ===\n"
             << e.description() << "\n"
             << (o.engine.engine.empty() ? "built" : "loaded") << " in " << std::fixed
             << std::setprecision(2) << load_ms << " ms\n"
             << std::defaultfloat << std::setprecision(6) << "=== Run settings ===\n"
-            << "profile " << o.profile << "; shapes: " << shapes_text << "\n"
+            << "profile " << o.input.profile << "; shapes: " << shapes_text << "\n"
             << "streams: " << o.streams << " (one execution context and thread each)\n"
             << "warm-up " << o.warm_up_ms << " ms; timed: at least " << o.iterations
             << " runs per stream and at least " << o.duration_s << " s\n"
@@ -251,7 +238,7 @@ int Bench(const BenchOptions& o) {
     j["command"] = CommandLine();
     j["engine"] = {{"description", e.description()},
                    {"backend", e.backend()},
-                   {"profile", o.profile},
+                   {"profile", o.input.profile},
                    {"arena_bytes", memory.arena_size},
                    {"weights_bytes", e.weights_size()}};
     nlohmann::ordered_json shape_json = nlohmann::ordered_json::object();
@@ -262,7 +249,7 @@ int Bench(const BenchOptions& o) {
                      {"duration_s", o.duration_s},
                      {"warm_up_ms", o.warm_up_ms},
                      {"use_cuda_graph", o.use_cuda_graph && !cpu},
-                     {"seed", o.seed}};
+                     {"seed", o.input.seed}};
     j["timed_runs"] = runs.size();
     j["timed_window_s"] = window_s;
     j["throughput_per_s"] = throughput;
@@ -296,12 +283,7 @@ Runner AddBenchCommand(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* sub = app.add_subcommand("bench", "Measure an engine's latency and throughput");
   AddEngineFlags(sub, o->engine);
-  sub->add_option("--shapes", o->shapes,
-                  "input shapes, e.g. input_ids:1x128 (default: the profile's opt shapes)");
-  sub->add_option("--input,--loadInputs", o->inputs,
-                  "input from a .npy file: name=file.npy (repeatable); others get random data");
-  sub->add_option("--profile", o->profile, "optimization profile to run with (default 0)");
-  sub->add_option("--seed", o->seed, "seed for random inputs (default 0)");
+  AddInputFlags(sub, o->input);
   sub->add_option("--warm-up,--warmUp", o->warm_up_ms,
                   "warm-up before timing, in ms, per stream (default 200)")
       ->check(CLI::Range(0.0, 3.6e6));

@@ -119,6 +119,37 @@ Result<std::map<std::string, Dims>> ShapesWithNpyInputs(
   return shapes;
 }
 
+void AddInputFlags(CLI::App* sub, InputFlags& f) {
+  sub->add_option("--shapes", f.shapes,
+                  "input shapes, e.g. input_ids:1x128,mask:1x128 (default: the profile's opt "
+                  "shapes)");
+  sub->add_option("--input,--loadInputs", f.inputs,
+                  "input from a .npy file: name=file.npy (repeatable); others get random data");
+  sub->add_option("--seed", f.seed, "seed for random inputs (default 0)");
+  sub->add_option("--profile", f.profile, "optimization profile to run with (default 0)");
+}
+
+Result<ParsedInputs> ParsedInputs::Parse(const InputFlags& f) {
+  ParsedInputs p;
+  FRT_ASSIGN_OR_RETURN(p.shapes, ParseShapes(f.shapes));
+  for (const std::string& flag : f.inputs) {
+    FRT_ASSIGN_OR_RETURN(auto kv, ParseInputFlag(flag));
+    p.npy[kv.first] = kv.second;
+  }
+  FRT_ASSIGN_OR_RETURN(p.build_shapes, ShapesWithNpyInputs(p.shapes, p.npy));
+  return p;
+}
+
+Result<PreparedContext> ParsedInputs::Prepare(const Engine& engine, const InputFlags& f) const {
+  PreparedContext prepared;
+  FRT_ASSIGN_OR_RETURN(prepared.ctx, engine.CreateContext());
+  FRT_RETURN_IF_ERROR(prepared.ctx->SetOptimizationProfile(f.profile));
+  FRT_ASSIGN_OR_RETURN(HostBindings io,
+                       HostBindings::Create(engine, *prepared.ctx, shapes, npy, f.seed));
+  prepared.io = std::move(io);
+  return prepared;
+}
+
 Result<Tensor> RandomTensor(DType dtype, const Dims& dims, std::mt19937_64& rng) {
   FRT_ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(dtype, dims));
   std::uniform_real_distribution<double> real(-1.0, 1.0);

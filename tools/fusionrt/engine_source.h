@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
 #include <string>
@@ -62,6 +63,33 @@ class HostBindings {
  private:
   std::map<std::string, Tensor> inputs_;
   std::map<std::string, Tensor> outputs_;  // pre-sized buffers (static output shapes)
+};
+
+// The input flags run and bench share: --shapes, --input name=file.npy
+// (repeatable), --seed, --profile.
+struct InputFlags {
+  std::string shapes;
+  std::vector<std::string> inputs;
+  uint64_t seed = 0;
+  int profile = 0;
+};
+void AddInputFlags(CLI::App* sub, InputFlags& flags);
+
+// A context on flags.profile with host buffers bound per the flags.
+struct PreparedContext {
+  std::unique_ptr<ExecutionContext> ctx;
+  std::optional<HostBindings> io;
+};
+
+// Parsed input flags: --shapes, the .npy inputs, and the shapes an engine
+// built on the fly gets as its profile (--shapes plus the .npy dims).
+struct ParsedInputs {
+  std::map<std::string, Dims> shapes;
+  std::map<std::string, std::string> npy;
+  std::map<std::string, Dims> build_shapes;
+
+  static Result<ParsedInputs> Parse(const InputFlags& flags);
+  Result<PreparedContext> Prepare(const Engine& engine, const InputFlags& flags) const;
 };
 
 // --shapes completed with the dims of the .npy inputs (name -> file), so that

@@ -17,12 +17,9 @@ namespace {
 
 struct RunOptions {
   EngineFlags engine;
-  std::string shapes;
-  std::vector<std::string> inputs;
+  InputFlags input;
   std::string save_outputs;
   int iterations = 1;
-  uint64_t seed = 0;
-  int profile = 0;
 };
 
 double MsSince(std::chrono::steady_clock::time_point t0) {
@@ -60,42 +57,32 @@ std::string FileNameFor(const std::string& tensor_name) {
 }
 
 int Run(const RunOptions& o) {
-  auto shapes = ParseShapes(o.shapes);
-  if (!shapes.ok()) return ReportError(shapes.status());
-  std::map<std::string, std::string> npy;
-  for (const std::string& flag : o.inputs) {
-    auto kv = ParseInputFlag(flag);
-    if (!kv.ok()) return ReportError(kv.status());
-    npy[kv->first] = kv->second;
-  }
-  auto build_shapes = ShapesWithNpyInputs(*shapes, npy);
-  if (!build_shapes.ok()) return ReportError(build_shapes.status());
+  auto parsed = ParsedInputs::Parse(o.input);
+  if (!parsed.ok()) return ReportError(parsed.status());
   auto t0 = std::chrono::steady_clock::now();
-  auto engine = GetEngine(o.engine, *build_shapes);
+  auto engine = GetEngine(o.engine, parsed->build_shapes);
   if (!engine.ok()) return ReportError(engine.status());
   double load_ms = MsSince(t0);
   const Engine& e = **engine;
-  auto ctx = e.CreateContext();
-  if (!ctx.ok()) return ReportError(ctx.status());
-  Status s = (*ctx)->SetOptimizationProfile(o.profile);
-  if (!s.ok()) return ReportError(s);
-  auto io = HostBindings::Create(e, **ctx, *shapes, npy, o.seed);
-  if (!io.ok()) return ReportError(io.status());
+  auto prepared = parsed->Prepare(e, o.input);
+  if (!prepared.ok()) return ReportError(prepared.status());
+  ExecutionContext& ctx = *prepared->ctx;
+  const HostBindings& io = *prepared->io;
   std::cout << e.description() << "\n"
             << (o.engine.engine.empty() ? "built" : "loaded") << " in " << std::fixed
             << std::setprecision(2) << load_ms << " ms\n";
   std::cout.unsetf(std::ios::fixed);
-  for (const auto& [name, t] : io->inputs()) {
+  for (const auto& [name, t] : io.inputs()) {
     std::cout << "input \"" << name << "\": " << t.Describe() << "\n";
   }
   std::vector<double> times;
   for (int i = 0; i < std::max(1, o.iterations); ++i) {
     auto t1 = std::chrono::steady_clock::now();
-    Status r = (*ctx)->Execute();
+    Status r = ctx.Execute();
     if (!r.ok()) return ReportError(r);
     times.push_back(MsSince(t1));
   }
-  auto outputs = io->Outputs(e, **ctx);
+  auto outputs = io.Outputs(e, ctx);
   if (!outputs.ok()) return ReportError(outputs.status());
   for (const auto& [name, t] : *outputs) PrintSummary(name, t);
   std::sort(times.begin(), times.end());
@@ -125,14 +112,10 @@ Runner AddRunCommand(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* sub = app.add_subcommand("run", "Run an engine (or an ONNX model, built on the fly)");
   AddEngineFlags(sub, o->engine);
-  sub->add_option("--shapes", o->shapes, "input shapes, e.g. input_ids:1x128,mask:1x128");
-  sub->add_option("--input,--loadInputs", o->inputs,
-                  "input from a .npy file: name=file.npy (repeatable)");
+  AddInputFlags(sub, o->input);
   sub->add_option("--save-outputs", o->save_outputs, "folder to write <output name>.npy into");
   sub->add_option("--iterations", o->iterations, "timed runs (default 1)")
       ->check(CLI::Range(1, 1000000));
-  sub->add_option("--seed", o->seed, "seed for random inputs (default 0)");
-  sub->add_option("--profile", o->profile, "optimization profile to run with (default 0)");
   return [o] { return Run(*o); };
 }
 
