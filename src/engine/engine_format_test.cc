@@ -509,8 +509,15 @@ TEST_F(EngineFormat, RejectsFlippedBytesInEverySection) {
     b[WeightsOffset() + rng_() % WeightsSize()] ^= static_cast<uint8_t>(1 << (rng_() % 8));
     ExpectRejected(b, "weights checksum mismatch");
   }
+  // A non-zero padding byte before the weights; when the metadata happens to end
+  // on a 256-byte boundary there is no padding, so grow it by 8 bytes first.
   b = bytes_;
-  b[MetadataOffset() + MetadataSize()] = 1;  // padding before the weights
+  while (Le64(b, kHeaderWeightsOffsetOffset) ==
+         Le64(b, kHeaderMetadataOffsetOffset) + Le64(b, kHeaderMetadataSizeOffset)) {
+    plan_.steps[0].tactic_data.resize(plan_.steps[0].tactic_data.size() + 8);
+    b = WriteEngine(plan_).value();
+  }
+  b[Le64(b, kHeaderMetadataOffsetOffset) + Le64(b, kHeaderMetadataSizeOffset)] = 1;
   ExpectRejected(b, "padding");
 }
 
