@@ -16,6 +16,7 @@
 #include "ir/graph_clone.h"
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
+#include "passes/pass_manager.h"
 
 namespace frt {
 namespace {
@@ -110,6 +111,10 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
   log.Phase(StrCat("network: ", graph.num_nodes(), " layers, ", graph.inputs().size(),
                    " inputs, ", graph.outputs().size(), " outputs, weights ",
                    MiB(WeightBytes(graph))));
+  // Level 0 runs no pass; levels >= 1 run the cleanup passes (see docs/api.md).
+  FRT_RETURN_IF_ERROR(RunPasses(graph, config.optimization_level,
+                                [&log](const std::string& line) { log.Info(line); },
+                                /*verify_each=*/false));
   log.Info("device: cpu (reference kernels)");
   if (config.fp16 || config.bf16) {
     log.Info(StrCat(config.fp16 ? "fp16" : "bf16",

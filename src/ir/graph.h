@@ -78,7 +78,43 @@ class Graph {
   // Enclosing graph of a subgraph (If/Loop/Scan body); nullptr at top level.
   const Graph* parent = nullptr;
 
+  // --- Mutation helpers for optimizer passes. None of them touches subgraphs. ---
+
+  // True when `v`'s name is observable from outside the node list: a graph
+  // input or output, or an implicit input of a control-flow node (its
+  // subgraphs read it by name). Such a value may not be renamed.
+  bool IsNamePinned(const Value* v) const;
+
+  // Every node input in this graph that is `from` becomes `to` (explicit and
+  // implicit inputs alike). Graph outputs keep their names: for each output
+  // slot holding `from`,
+  //  - if `to` is produced by a node and is not name-pinned, `to` takes
+  //    `from`'s name and fills the slot (no copy at run time);
+  //  - otherwise a new Identity node copies `to` into a new value that takes
+  //    `from`'s name (the output must differ by name from `to`).
+  // An implicit input that is `from` is handled the same way, since a
+  // subgraph reads it by `from`'s name. Afterwards `from` has no uses, is no
+  // graph output and may have been renamed to a fresh name; its producer is
+  // unchanged (callers remove it with RemoveNode). Precondition: `from` and
+  // `to` belong to this graph, have the same dtype, and `from` is not a graph
+  // input. Shapes are not updated: re-run InferGraphShapes.
+  void ReplaceAllUses(Value* from, Value* to);
+
+  // Removes `node`. Error (kInternal, naming the node) if one of its outputs
+  // is still read by another node or is a graph output. Its output values
+  // stay in the graph without a producer until RemoveDeadValues.
+  Status RemoveNode(Node* node);
+
+  // Removes values that no node reads or produces and that are neither graph
+  // inputs nor outputs (outputs of removed nodes, unused constants).
+  void RemoveDeadValues();
+
  private:
+  // Gives `v` a new name (registered in by_name_); the name must be free.
+  void Rename(Value* v, const std::string& new_name);
+  // A name not used in this graph, derived from `base`.
+  std::string FreshName(const std::string& base) const;
+
   std::vector<std::unique_ptr<Value>> values_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::map<std::string, Value*> by_name_;
