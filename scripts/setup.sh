@@ -10,7 +10,8 @@ APT_PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   libcli11-dev nlohmann-json3-dev libgtest-dev libflatbuffers-dev flatbuffers-compiler
-  python3 python3-venv python3-pip
+  python3 python3-venv python3-pip python3-dev pybind11-dev libdlpack-dev
+  clang libfuzzer-14-dev
 )
 
 SUDO=""

@@ -11,12 +11,15 @@ namespace {
 
 struct BuildOptions {
   BuildFlags flags;
+  std::string shapes;
   std::string save_engine;
 };
 
 int Build(const BuildOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
-  auto engine = BuildFromFlags(o.flags, {});
+  auto shapes = ParseShapes(o.shapes);
+  if (!shapes.ok()) return ReportError(shapes.status());
+  auto engine = BuildFromFlags(o.flags, *shapes);
   if (!engine.ok()) return ReportError(engine.status());
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const Engine& e = **engine;
@@ -43,6 +46,8 @@ Runner AddBuildCommand(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("build", "Build an optimized engine from an ONNX model");
   AddBuildFlags(sub, o->flags);
   sub->get_option("--onnx")->required();
+  sub->add_option("--shapes", o->shapes,
+                  "one fixed shape per input (min = opt = max), e.g. x:2x16x64 (trtexec --shapes)");
   sub->add_option("--save-engine,--saveEngine", o->save_engine, "write the engine to this file");
   return [o] { return Build(*o); };
 }

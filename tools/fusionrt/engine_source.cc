@@ -26,7 +26,8 @@ void AddBuildFlags(CLI::App* sub, BuildFlags& f) {
       ->check(CLI::Range(0, 5));
   sub->add_option("--device", f.device, "auto | cpu | cuda (default auto)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  sub->add_flag("--verbose,-v", f.verbose, "print every build step and layer");
+  sub->add_flag("--verbose,-v", f.verbose,
+                "print every build step and layer (inspect: also every memory slot)");
 }
 
 Result<uint64_t> ParseBytes(const std::string& text) {
