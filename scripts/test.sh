@@ -29,6 +29,55 @@ tsan_tests() {
     ./build-tsan/tests/fusionrt_tests --gtest_filter='*Thread*:*Concurren*'
 }
 run_stage tsan tsan_tests
+# One clang build instrumented with ASan+UBSan (and libFuzzer coverage) serves
+# two stages: the whole unit suite under the sanitizers (hostile-input handling
+# must not read or write out of bounds anywhere, not only where the fuzzers
+# reach), then the libFuzzer harnesses (tests/fuzz): 60 s of each on its seed
+# corpus, the three side by side (docs/security.md). A crash, sanitizer report,
+# leak or 10 s input fails that fuzzer, prints its log tail and leaves the
+# reproducer in build-fuzz/findings/.
+instrumented_build() {
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DFRT_FUZZ=ON \
+    -DFRT_BUILD_TESTS=ON >/dev/null &&
+    cmake --build build-fuzz -j"$(nproc)" --target fusionrt_tests fuzz_onnx_import \
+      fuzz_engine_load fuzz_input_binding >/dev/null
+}
+asan_tests() {
+  instrumented_build || { echo "0 passed, 1 failed"; return 1; }
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1" \
+    ./build-fuzz/tests/fusionrt_tests
+}
+run_stage asan asan_tests
+fuzz_tests() {
+  [ -x build-fuzz/tests/fuzz/fuzz_input_binding ] || { echo "0 passed, 3 failed"; return 1; }
+  rm -rf build-fuzz/corpus build-fuzz/findings && mkdir -p build-fuzz/findings
+  tests/fuzz/make_seeds.sh ./build/fusionrt build-fuzz/corpus ||
+    { echo "0 passed, 3 failed"; return 1; }
+  local names=(onnx_import engine_load input_binding) corpora=(onnx engine binding)
+  local dicts=(onnx.dict engine.dict "") pids=() pass=0 fail=0 i
+  for i in 0 1 2; do
+    mkdir -p "build-fuzz/work_${names[i]}"
+    ./build-fuzz/tests/fuzz/fuzz_"${names[i]}" -max_total_time=60 -timeout=10 -rss_limit_mb=2048 \
+      ${dicts[i]:+-dict=tests/fuzz/${dicts[i]}} \
+      -artifact_prefix="build-fuzz/findings/${names[i]}-" \
+      -print_final_stats=1 "build-fuzz/work_${names[i]}" "build-fuzz/corpus/${corpora[i]}" \
+      >"build-fuzz/findings/${names[i]}.log" 2>&1 &
+    pids+=($!)
+  done
+  for i in 0 1 2; do
+    local log="build-fuzz/findings/${names[i]}.log"
+    if wait "${pids[i]}"; then
+      pass=$((pass + 1))
+      echo "fuzz_${names[i]}: ok," \
+        "$(awk '/stat::number_of_executed_units/ {print $2}' "$log") executions"
+    else
+      fail=$((fail + 1)); echo "fuzz_${names[i]}: FAILED"; tail -n 40 "$log"
+    fi
+  done
+  echo "$pass passed, $fail failed"
+  [ "$fail" -eq 0 ]
+}
+run_stage fuzz fuzz_tests
 
 # Sum the counts each stage reported.
 passed=0; failed=0; skipped=0

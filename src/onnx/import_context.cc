@@ -1,5 +1,6 @@
 #include "onnx/import_context.h"
 
+#include "ir/op_registry.h"
 #include "onnx/import_families.h"
 
 namespace frt {
@@ -17,6 +18,23 @@ std::string ImportContext::Describe() const {
 Result<Node*> ImportContext::Emit(OpKind op, std::vector<Value*> inputs,
                                   std::vector<Value*> outputs, Attributes attrs,
                                   std::string_view suffix) {
+  // Arity against the op's schema, counted as the IR verifier counts it (absent
+  // inputs beyond the maximum are allowed). Checked here because the verifier
+  // treats a wrong arity as a FusionRT bug (kInternal), while coming from a
+  // model it is invalid input.
+  if (const OpSchema* schema = OpRegistry::Global().Find(op)) {
+    int n_in = static_cast<int>(inputs.size());
+    if (schema->max_inputs >= 0) {
+      while (n_in > schema->max_inputs && inputs[n_in - 1] == nullptr) --n_in;
+    }
+    if (n_in < schema->min_inputs || (schema->max_inputs >= 0 && n_in > schema->max_inputs)) {
+      return Error(StatusCode::kInvalidModel, "has ", n_in, " inputs, expected ",
+                   schema->min_inputs,
+                   schema->max_inputs == schema->min_inputs ? ""
+                   : schema->max_inputs < 0                ? " or more"
+                                                           : StrCat(" to ", schema->max_inputs));
+    }
+  }
   for (Value* out : outputs) {
     if (out && (out->producer || out->constant || out->is_graph_input)) {
       return Error(StatusCode::kInvalidModel, "output \"", out->name,

@@ -207,6 +207,19 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string
   for (int64_t d : dims) {
     if (d < 0) return fail(MakeError(StatusCode::kInvalidModel, "negative dimension in dims ", DimsToString(dims)));
   }
+  // raw_data's size is known before allocating: check it first, so that a few
+  // bytes declaring huge dims cannot make the importer allocate (and zero) up
+  // to the host allocation limit. Overflowing dims are left to Allocate.
+  if (proto.data_location() != onnx::TensorProto::EXTERNAL && proto.has_raw_data()) {
+    auto n = NumElements(dims);
+    size_t elem = DTypeSize(*dtype);
+    if (n.ok() && static_cast<uint64_t>(*n) <= SIZE_MAX / elem &&
+        proto.raw_data().size() != static_cast<size_t>(*n) * elem) {
+      return fail(MakeError(StatusCode::kInvalidModel, "raw_data has ", proto.raw_data().size(),
+                            " bytes but ", DTypeName(*dtype), DimsToString(dims), " needs ",
+                            static_cast<size_t>(*n) * elem));
+    }
+  }
   auto allocated = Tensor::Allocate(*dtype, dims);
   if (!allocated.ok()) return fail(allocated.status());
   Tensor t = std::move(*allocated);

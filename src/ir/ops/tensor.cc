@@ -46,10 +46,16 @@ Status RequireScalarLike(const InferContext& ctx, size_t i, std::string_view nam
 }
 
 std::optional<int64_t> KnownLength(const InferContext& ctx, size_t i) {
+  // Callers turn the length into an output rank (a vector of that many Dims),
+  // and a declared shape costs nothing to inflate: i64[1 << 40] declared in a
+  // model or an engine file must not become a 16 TiB allocation. Longer is
+  // treated as unknown.
+  constexpr int64_t kMaxRankFromLength = int64_t{1} << 16;
   if (!ctx.has_input(i)) return std::nullopt;
   if (ctx.input_value(i)) return ctx.input_value(i)->num_elements();
   const Shape* s = ctx.input_shape(i);
   if (!s || s->rank() != 1 || !(*s)[0].is_static()) return std::nullopt;
+  if ((*s)[0].value() > kMaxRankFromLength) return std::nullopt;
   return (*s)[0].value();
 }
 
