@@ -19,10 +19,16 @@
 #include "engine/engine_generated.h"
 #include "ir/printer.h"
 #include "onnx/importer.h"
+#include "engine_bytes.h"
 #include "test_util.h"
 
 namespace frt {
 namespace {
+
+using testing_util::FixHeaderCrc;
+using testing_util::Le64;
+using testing_util::PutLe32;
+using testing_util::PutLe64;
 
 // ---------------------------------------------------------------- helpers
 
@@ -35,20 +41,6 @@ uint32_t BitwiseCrc32c(const std::vector<uint8_t>& data) {
   return ~c;
 }
 
-uint64_t Le64(const std::vector<uint8_t>& b, size_t at) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | b[at + i];
-  return v;
-}
-void PutLe32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void PutLe64(std::vector<uint8_t>& b, size_t at, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void FixHeaderCrc(std::vector<uint8_t>& b) {
-  PutLe32(b, kHeaderChecksumOffset, Crc32c({b.data(), kHeaderChecksumOffset}));
-}
 void FixMetadataCrc(std::vector<uint8_t>& b) {
   uint64_t mo = Le64(b, kHeaderMetadataOffsetOffset), ms = Le64(b, kHeaderMetadataSizeOffset);
   PutLe32(b, kMetadataChecksumOffset, Crc32c({b.data() + mo, ms}));

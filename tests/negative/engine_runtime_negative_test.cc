@@ -21,10 +21,16 @@
 #include "fusionrt/builder.h"
 #include "fusionrt/engine.h"
 #include "fusionrt/onnx.h"
+#include "engine_bytes.h"
 #include "test_util.h"
 
 namespace frt {
 namespace {
+
+using testing_util::FixHeaderCrc;
+using testing_util::Le64;
+using testing_util::PutLe32;
+using testing_util::PutLe64;
 
 using testing_util::TempDir;
 
@@ -80,17 +86,6 @@ std::shared_ptr<Engine> GatherEngine() {
   return built.ok() ? *built : nullptr;
 }
 
-uint64_t Le64(const std::vector<uint8_t>& b, size_t at) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | b[at + i];
-  return v;
-}
-void PutLe32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void FixHeaderCrc(std::vector<uint8_t>& b) {
-  PutLe32(b, kHeaderChecksumOffset, Crc32c({b.data(), kHeaderChecksumOffset}));
-}
 
 Status Load(const std::vector<uint8_t>& b) {
   return Engine::Deserialize(b.data(), b.size(), "hostile.engine").status();
