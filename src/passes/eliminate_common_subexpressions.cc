@@ -12,8 +12,8 @@
 #include <cstring>
 #include <map>
 
+#include "ir/op_predicates.h"
 #include "passes/pass_manager.h"
-#include "passes/pass_util.h"
 
 namespace frt {
 namespace {

@@ -9,8 +9,8 @@
 // A node whose evaluation fails is left alone: the error then surfaces at run
 // time, where it would have surfaced without the optimizer.
 #include "backends/cpu/reference_executor.h"
+#include "ir/op_predicates.h"
 #include "passes/pass_manager.h"
-#include "passes/pass_util.h"
 
 namespace frt {
 namespace {

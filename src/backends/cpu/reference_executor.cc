@@ -61,10 +61,6 @@ Result<std::vector<Tensor>> RunGraph(const Graph& g, Env& env) {
   return results;
 }
 
-Result<Tensor> AllocateOwned(const Value&, DType dtype, const Dims& dims) {
-  return Tensor::Allocate(dtype, dims);
-}
-
 Result<std::vector<Tensor>> RunSubgraphIn(const Graph& sub, const std::vector<Tensor>& feeds,
                                           OuterLookup outer) {
   Env child;
@@ -92,7 +88,7 @@ Status RunNode(const Node& node, Env& env) {
   // Outer-scope reads from this node's subgraphs resolve in this graph's environment.
   OuterLookup outer = [&env](const std::string& name) { return env.LookupName(name); };
   FRT_ASSIGN_OR_RETURN(std::vector<Tensor> outputs,
-                       EvaluateNode(node, inputs, AllocateOwned, outer));
+                       EvaluateNode(node, inputs, AllocateOwnedOutput, outer));
   for (size_t i = 0; i < node.outputs.size(); ++i) {
     if (node.outputs[i]) env.values[node.outputs[i]] = std::move(outputs[i]);
   }
@@ -100,6 +96,10 @@ Status RunNode(const Node& node, Env& env) {
 }
 
 }  // namespace
+
+Result<Tensor> AllocateOwnedOutput(const Value&, DType dtype, const Dims& dims) {
+  return Tensor::Allocate(dtype, dims);
+}
 
 Result<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<const Tensor*>& inputs,
                                          const OutputPlacer& placer, const OuterLookup& outer) {

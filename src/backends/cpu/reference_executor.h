@@ -38,6 +38,9 @@ class ReferenceExecutor {
 // user buffer). The default placer allocates an owned tensor.
 using OutputPlacer = std::function<Result<Tensor>(const Value& value, DType dtype, const Dims& dims)>;
 
+// The default placer: a fresh zero-filled owned tensor.
+Result<Tensor> AllocateOwnedOutput(const Value& value, DType dtype, const Dims& dims);
+
 // Resolves an outer-scope value (by name) for a subgraph; nullptr if unknown.
 using OuterLookup = std::function<const Tensor*(const std::string& name)>;
 

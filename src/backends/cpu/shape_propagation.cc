@@ -10,6 +10,7 @@
 
 #include "backends/cpu/kernel.h"
 #include "backends/cpu/reference_executor.h"
+#include "ir/op_predicates.h"
 #include "ir/op_registry.h"
 
 namespace frt {
@@ -18,21 +19,9 @@ namespace {
 // Ops whose kernel results must not be treated as known values: control flow
 // (runs subgraphs with outer-scope reads) and random number generators.
 bool MayEvaluate(const Node& node) {
-  switch (node.op) {
-    case OpKind::kIf:
-    case OpKind::kLoop:
-    case OpKind::kScan:
-    case OpKind::kBernoulli:
-    case OpKind::kRandomNormal:
-    case OpKind::kRandomNormalLike:
-    case OpKind::kRandomUniform:
-    case OpKind::kRandomUniformLike:
-      return false;
-    case OpKind::kDropout:
-      return !node.has_input(2);  // training_mode given: possibly random
-    default:
-      return CpuKernelRegistry::Global().Find(node.op) != nullptr;
-  }
+  if (IsControlFlowOp(node.op) || IsRandomOp(node.op)) return false;
+  if (node.op == OpKind::kDropout && node.has_input(2)) return false;  // training_mode: random
+  return CpuKernelRegistry::Global().Find(node.op) != nullptr;
 }
 
 // Most inference errors already start with the node's description; add it
@@ -162,7 +151,7 @@ class Propagator {
       if (!n.ok() || *n > max_eval_elements_) evaluate = false;
     }
     if (evaluate && !all_published) {
-      auto outputs = EvaluateNode(node, known, AllocateOwned,
+      auto outputs = EvaluateNode(node, known, AllocateOwnedOutput,
                                   [](const std::string&) -> const Tensor* { return nullptr; });
       if (!outputs.ok()) return WithNode(outputs.status(), node);
       for (size_t i = 0; i < node.outputs.size(); ++i) {
@@ -187,10 +176,6 @@ class Propagator {
       values_[out] = std::move(cv);
     }
     return Status::Ok();
-  }
-
-  static Result<Tensor> AllocateOwned(const Value&, DType dtype, const Dims& dims) {
-    return Tensor::Allocate(dtype, dims);
   }
 
   const Graph& graph_;

@@ -1,5 +1,6 @@
-// Small predicates shared by the passes: which nodes must not be folded,
-// merged or evaluated at build time.
+// Small predicates on ops and nodes shared by the optimizer passes and
+// concrete shape propagation: which nodes must not be folded, merged or
+// evaluated at build time.
 #pragma once
 
 #include <variant>
