@@ -29,10 +29,9 @@ bool CanFold(const Node& n) {
   int64_t total = 0;
   for (const Value* out : n.outputs) {
     if (!out || !out->shape || !out->shape->is_static()) continue;
-    int64_t elements = 1;
-    for (int64_t d : out->shape->static_dims()) elements *= d;
-    total += elements;
-    if (total > kMaxFoldedElements) return false;
+    Result<int64_t> elements = NumElements(out->shape->static_dims());  // overflow-checked
+    if (!elements.ok() || *elements > kMaxFoldedElements - total) return false;
+    total += *elements;
   }
   return true;
 }
@@ -50,12 +49,11 @@ Status FoldConstants(Graph& graph) {
     int64_t placed = 0;
     OutputPlacer placer = [&placed](const Value& v, DType dtype,
                                     const Dims& dims) -> Result<Tensor> {
-      int64_t elements = 1;
-      for (int64_t d : dims) elements *= d;
-      placed += elements;
-      if (placed > kMaxFoldedElements) {
+      FRT_ASSIGN_OR_RETURN(int64_t elements, NumElements(dims));
+      if (elements > kMaxFoldedElements - placed) {
         return MakeError(StatusCode::kResourceExhausted, "folding \"", v.name, "\" is too large");
       }
+      placed += elements;
       return Tensor::Allocate(dtype, dims);
     };
     OuterLookup no_outer = [](const std::string&) -> const Tensor* { return nullptr; };
