@@ -31,6 +31,14 @@ Status CheckTactics(const Plan& plan) {
   return CheckGraphKernels(*plan.graph);
 }
 
+// The part of loading shared by files and memory: target, then plan invariants.
+Result<std::shared_ptr<Engine>> FromReadPlan(Plan plan, const std::string& source) {
+  FRT_RETURN_IF_ERROR(CheckTarget(plan.target, HostTarget(), source));
+  auto engine = Engine::FromPlan(std::make_unique<Plan>(std::move(plan)));
+  if (!engine.ok()) return engine.status().WithPrefix(source);
+  return engine;
+}
+
 TensorDesc Describe(const Value& v, bool is_input) {
   TensorDesc d;
   d.name = v.name;
@@ -70,18 +78,12 @@ Result<std::shared_ptr<Engine>> Engine::Deserialize(const void* data, size_t siz
   }
   std::span<const uint8_t> bytes(static_cast<const uint8_t*>(data), size);
   FRT_ASSIGN_OR_RETURN(Plan plan, ReadEngine(bytes, source));
-  FRT_RETURN_IF_ERROR(CheckTarget(plan.target, HostTarget(), source));
-  auto engine = FromPlan(std::make_unique<Plan>(std::move(plan)));
-  if (!engine.ok()) return engine.status().WithPrefix(source);
-  return engine;
+  return FromReadPlan(std::move(plan), source);
 }
 
 Result<std::shared_ptr<Engine>> Engine::Load(const std::string& path) {
   FRT_ASSIGN_OR_RETURN(Plan plan, ReadEngineFile(path));
-  FRT_RETURN_IF_ERROR(CheckTarget(plan.target, HostTarget(), path));
-  auto engine = FromPlan(std::make_unique<Plan>(std::move(plan)));
-  if (!engine.ok()) return engine.status().WithPrefix(path);
-  return engine;
+  return FromReadPlan(std::move(plan), path);
 }
 
 Result<std::vector<uint8_t>> Engine::Serialize() const { return WriteEngine(*plan_); }
