@@ -72,7 +72,7 @@ Status CpuExecutionContext::Run() {
     env[in] = t;
     spans.push_back({static_cast<const std::byte*>(b->second.data), bytes, in->name});
   }
-  std::unordered_set<const Value*> outputs(graph.outputs().begin(), graph.outputs().end());
+  const std::unordered_set<const Value*>& outputs = index.graph_outputs;
   FRT_ASSIGN_OR_RETURN(std::byte * arena, Arena());
   const auto& slots = index.slots[profile_];
 

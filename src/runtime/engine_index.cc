@@ -41,13 +41,11 @@ Status CheckSteps(const Plan& plan, EngineIndex& index) {
 Status IndexSlots(const Plan& plan, size_t p, EngineIndex& index) {
   const MemoryPlan& memory = plan.profiles[p].memory;
   FRT_RETURN_IF_ERROR(CheckMemoryPlan(memory));
-  std::unordered_set<const Value*> outputs(plan.graph->outputs().begin(),
-                                           plan.graph->outputs().end());
   auto& map = index.slots[p];
   for (const MemorySlot& slot : memory.slots) {
     const Value* v = plan.graph->FindValue(slot.value);
     auto life = v ? index.lifetimes.find(v) : index.lifetimes.end();
-    if (v == nullptr || !v->producer || outputs.count(v) || life == index.lifetimes.end()) {
+    if (v == nullptr || !v->producer || index.graph_outputs.count(v) || life == index.lifetimes.end()) {
       return MakeError(StatusCode::kInvalidEngine, "profile ", p, ": memory slot for \"",
                        slot.value, "\", which is not an intermediate value of the plan");
     }
@@ -88,6 +86,7 @@ Result<std::unique_ptr<EngineIndex>> BuildEngineIndex(const Plan& plan) {
   }
   auto index = std::make_unique<EngineIndex>();
   FRT_RETURN_IF_ERROR(CheckSteps(plan, *index));
+  index->graph_outputs.insert(plan.graph->outputs().begin(), plan.graph->outputs().end());
   index->lifetimes = ComputeLifetimes(*plan.graph, plan.steps);
   index->slots.resize(plan.profiles.size());
   for (size_t p = 0; p < plan.profiles.size(); ++p) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "builder/activation_memory.h"
@@ -19,6 +20,7 @@ struct EngineIndex {
   // Per profile: the slot of each planned value.
   std::vector<std::unordered_map<const Value*, const MemorySlot*>> slots;
   std::vector<const Value*> runtime_inputs;                // graph inputs without initializer
+  std::unordered_set<const Value*> graph_outputs;          // live in caller memory, never in the arena
 };
 
 Result<std::unique_ptr<EngineIndex>> BuildEngineIndex(const Plan& plan);
