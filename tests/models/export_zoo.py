@@ -151,6 +151,10 @@ def make_mobilenetv2(torch, size):
     return Named(), feeds, ["logits"], {"batch": 0}
 
 
+# Exported without the exporter's constant folding, which would fold BatchNorm into the
+# convolutions: FusionRT's own Conv+BatchNorm fusion must do it (as for models from other tools).
+KEEP_BATCHNORM = {"resnet50"}
+
 MODELS = {
     "bert": make_bert,
     "gpt2": make_gpt2,
@@ -181,9 +185,29 @@ class OutputsAsTuple:
         return Wrapper()
 
 
+def randomize_vectors(torch, model):
+    """Gives biases, norm scales and BatchNorm statistics random values.
+
+    Fresh models start with zero biases, unit norm scales and identity BatchNorm statistics,
+    which would hide a fusion that drops or misplaces them; matrices keep their own init.
+    """
+    g = torch.Generator().manual_seed(SEED + 3)
+    with torch.no_grad():
+        for pname, p in model.named_parameters():
+            if p.dim() == 1:
+                base = 1.0 if torch.all(p == 1) else 0.0  # scales stay near 1, shifts near 0
+                p.copy_(base + 0.1 * torch.randn(p.shape, generator=g))
+        for bname, b in model.named_buffers():
+            if bname.endswith("running_mean"):
+                b.copy_(0.1 * torch.randn(b.shape, generator=g))
+            elif bname.endswith("running_var"):
+                b.copy_(0.5 + torch.rand(b.shape, generator=g))
+
+
 def export_one(torch, name, size, out_dir):
     torch.manual_seed(SEED)
     model, feeds, output_names, dyn = MODELS[name](torch, size)
+    randomize_vectors(torch, model)
     model.eval()
     input_names = list(feeds)
     wrapper = OutputsAsTuple(torch, model, input_names, output_names).eval()
@@ -205,7 +229,7 @@ def export_one(torch, name, size, out_dir):
     try:
         torch.onnx.export(wrapper, args, path, opset_version=OPSET, input_names=input_names,
                           output_names=output_names, dynamic_axes=dynamic_axes,
-                          do_constant_folding=True, dynamo=False)
+                          do_constant_folding=name not in KEEP_BATCHNORM, dynamo=False)
     except Exception as e:  # the TorchScript exporter may be gone in newer PyTorch
         print(f"  {name}: torchscript exporter failed ({type(e).__name__}: {str(e)[:1500]}); "
               "trying dynamo",
