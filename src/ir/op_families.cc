@@ -9,6 +9,9 @@ void RegisterAllOpFamilies(OpRegistry& r) {
   RegisterNnOps(r);
   RegisterMiscOps(r);
   RegisterControlFlowOps(r);
+  RegisterFusedEpilogueOps(r);
+  RegisterFusedPointwiseOps(r);
+  RegisterAttentionOps(r);
 }
 
 }  // namespace frt

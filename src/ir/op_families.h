@@ -13,6 +13,11 @@ void RegisterTensorOps(OpRegistry& r);         // ops/tensor.cc (shape and data 
 void RegisterNnOps(OpRegistry& r);             // ops/nn.cc (conv, pool, matmul, gemm, quant)
 void RegisterMiscOps(OpRegistry& r);           // ops/misc.cc (resize, rnn, detection, signal)
 void RegisterControlFlowOps(OpRegistry& r);    // ops/control_flow.cc (If, Loop, Scan)
+// Ops the optimizer produces (docs/fused_ops.md):
+void RegisterFusedEpilogueOps(OpRegistry& r);  // ops/fused_epilogue.cc (FusedMatMul, FusedConv)
+void RegisterFusedPointwiseOps(OpRegistry& r); // ops/fused_pointwise.cc (Gelu, Swish,
+                                               //   RMSNormalization, FusedPointwise)
+void RegisterAttentionOps(OpRegistry& r);      // ops/attention.cc (MultiHeadAttention)
 
 void RegisterAllOpFamilies(OpRegistry& r);
 

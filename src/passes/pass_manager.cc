@@ -12,12 +12,28 @@ namespace frt {
 
 const std::vector<Pass>& RegisteredPasses() {
   // Folding first creates constants the later passes see; identity removal
-  // before CSE lets copies of one value compare equal; dead code goes last
-  // and sweeps what the others left behind.
+  // before CSE lets copies of one value compare equal. Shape-graph folding and
+  // layout simplification then expose the plain op patterns the fusions
+  // match: activations and norms are recognized first (so epilogue fusion
+  // can absorb a Gelu), attention before the GEMM epilogues (it matches the
+  // bare MatMul/Add projections), QKV packing after them (it merges
+  // FusedMatMuls), and the pointwise-chain fusion last takes what no other
+  // fusion claimed. Dead code goes last and sweeps what the others left.
   static const std::vector<Pass> passes = {
       {"fold_constants", FoldConstants, 1},
       {"eliminate_identity", EliminateIdentity, 1},
       {"eliminate_common_subexpressions", EliminateCommonSubexpressions, 1},
+      {"eliminate_dead_code", EliminateDeadCode, 1},
+      {"fold_shape_graph", FoldShapeGraph, 1},
+      {"simplify_layout", SimplifyLayout, 1},
+      {"recognize_activations", RecognizeActivations, 1},
+      {"fuse_normalization", FuseNormalization, 1},
+      {"fold_batch_norm", FoldBatchNorm, 1},
+      {"fuse_attention", FuseAttention, 1},
+      {"fuse_conv_epilogue", FuseConvEpilogue, 1},
+      {"fuse_gemm_epilogue", FuseGemmEpilogue, 1},
+      {"fuse_qkv", FuseQkv, 1},
+      {"fuse_elementwise", FuseElementwise, 1},
       {"eliminate_dead_code", EliminateDeadCode, 1},
   };
   return passes;

@@ -41,5 +41,17 @@ Status FoldConstants(Graph& graph);
 Status EliminateDeadCode(Graph& graph);
 Status EliminateIdentity(Graph& graph);
 Status EliminateCommonSubexpressions(Graph& graph);
+// Shape and layout (fold_shape_graph.cc, simplify_layout.cc).
+Status FoldShapeGraph(Graph& graph);
+Status SimplifyLayout(Graph& graph);
+// Pattern recognition and fusion (docs/fused_ops.md).
+Status RecognizeActivations(Graph& graph);   // erf/tanh GELU, SiLU, Mish -> one op
+Status FuseNormalization(Graph& graph);      // decomposed LayerNorm / RMSNorm -> one op
+Status FoldBatchNorm(Graph& graph);          // Conv (+bias) + BatchNormalization -> Conv
+Status FuseAttention(Graph& graph);          // scaled-dot-product pattern -> MultiHeadAttention
+Status FuseConvEpilogue(Graph& graph);       // Conv + bias + activation + residual -> FusedConv
+Status FuseGemmEpilogue(Graph& graph);       // MatMul/Gemm + bias + act + residual -> FusedMatMul
+Status FuseQkv(Graph& graph);                // Q, K, V projections -> one packed GEMM
+Status FuseElementwise(Graph& graph);        // pointwise chains/trees -> FusedPointwise
 
 }  // namespace frt

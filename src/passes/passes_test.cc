@@ -14,86 +14,10 @@
 #include "ir/verifier.h"
 #include "onnx/importer.h"
 #include "passes/pass_manager.h"
+#include "passes/pass_test_util.h"
 
 namespace frt {
 namespace {
-
-Value* Input(Graph& g, const std::string& name, Dims dims) {
-  Value* v = g.AddValue(name).value();
-  v->dtype = DType::kFloat32;
-  v->shape = Shape::FromDims(dims);
-  g.AddInput(v);
-  return v;
-}
-
-Value* Const(Graph& g, const std::string& name, std::vector<float> data) {
-  Value* v = g.AddValue(name).value();
-  int64_t n = static_cast<int64_t>(data.size());
-  v->constant = Tensor::FromVector<float>(std::move(data), {n});
-  v->dtype = DType::kFloat32;
-  v->shape = Shape::FromDims({n});
-  return v;
-}
-
-Value* Op(Graph& g, OpKind op, const std::string& out, std::vector<Value*> ins) {
-  Node* n = g.AddNode(op, out + "_node");
-  n->opset = 13;
-  n->inputs = std::move(ins);
-  Value* v = g.AddValue(out).value();
-  v->producer = n;
-  n->outputs = {v};
-  return v;
-}
-
-std::map<std::string, Tensor> RandomInputs(const Graph& g, std::mt19937& rng) {
-  std::normal_distribution<float> dist;
-  std::map<std::string, Tensor> inputs;
-  for (const Value* in : g.inputs()) {
-    Tensor t = Tensor::Allocate(DType::kFloat32, in->shape->static_dims()).value();
-    for (float& f : t.span<float>()) f = dist(rng);
-    inputs[in->name] = std::move(t);
-  }
-  return inputs;
-}
-
-std::vector<Tensor> RunGraph(const Graph& g, const std::map<std::string, Tensor>& inputs) {
-  auto exec = ReferenceExecutor::Create(g);
-  EXPECT_TRUE(exec.ok()) << exec.status().ToString();
-  if (!exec.ok()) return {};
-  auto out = (*exec)->Run(inputs);
-  EXPECT_TRUE(out.ok()) << out.status().ToString();
-  return out.ok() ? std::move(*out) : std::vector<Tensor>{};
-}
-
-void ExpectBitIdentical(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_EQ(a[i].dtype(), b[i].dtype()) << "output " << i;
-    ASSERT_EQ(a[i].dims(), b[i].dims()) << "output " << i;
-    EXPECT_EQ(std::memcmp(a[i].raw(), b[i].raw(), a[i].nbytes()), 0) << "output " << i;
-  }
-}
-
-// Checks `before`, runs `pass`, checks `after`, verifies, compares numbers.
-void CheckPass(Graph& g, Status (*pass)(Graph&), const std::string& before,
-               const std::string& after) {
-  ASSERT_TRUE(VerifyGraph(g).ok());
-  ASSERT_TRUE(InferGraphShapes(g).ok());
-  EXPECT_EQ(PrintGraph(g), before);
-  auto original = CloneGraph(g);
-  ASSERT_TRUE(original.ok()) << original.status().ToString();
-  Status s = pass(g);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  ASSERT_TRUE(InferGraphShapes(g).ok());
-  Status v = VerifyGraph(g);
-  ASSERT_TRUE(v.ok()) << v.ToString();
-  EXPECT_EQ(PrintGraph(g), after);
-  std::mt19937 rng(std::random_device{}());
-  for (int trial = 0; trial < 3; ++trial) {
-    auto inputs = RandomInputs(g, rng);
-    ExpectBitIdentical(RunGraph(**original, inputs), RunGraph(g, inputs));
-  }
-}
 
 TEST(PassesFoldConstants, FoldsAChainInOnePass) {
   Graph g;

@@ -23,6 +23,9 @@ const CpuKernelRegistry& CpuKernelRegistry::Global() {
     RegisterNnKernels(*r);
     RegisterMiscKernels(*r);
     RegisterControlFlowKernels(*r);
+    RegisterFusedEpilogueKernels(*r);
+    RegisterFusedPointwiseKernels(*r);
+    RegisterAttentionKernels(*r);
     return r;
   }();
   return *registry;

@@ -12,5 +12,8 @@ void RegisterTensorKernels(CpuKernelRegistry& r);
 void RegisterNnKernels(CpuKernelRegistry& r);
 void RegisterMiscKernels(CpuKernelRegistry& r);
 void RegisterControlFlowKernels(CpuKernelRegistry& r);
+void RegisterFusedEpilogueKernels(CpuKernelRegistry& r);   // fused_epilogue.cc
+void RegisterFusedPointwiseKernels(CpuKernelRegistry& r);  // fused_pointwise.cc
+void RegisterAttentionKernels(CpuKernelRegistry& r);       // attention.cc
 
 }  // namespace frt

@@ -1,0 +1,9 @@
+// Schemas of MultiHeadAttention (docs/fused_ops.md). TODO(issue 5): being written.
+#include "ir/op_families.h"
+#include "ir/op_registry.h"
+
+namespace frt {
+
+void RegisterAttentionOps(OpRegistry&) {}
+
+}  // namespace frt
