@@ -2,10 +2,11 @@
 // copy + verify + infer shapes; (optimizer passes); choose a kernel per layer;
 // resolve profiles; per profile, propagate concrete shapes at min/opt/max (so
 // that shape errors surface at build, not at run) and plan activation memory
-// at the max shapes.
+// at the max shapes; mark the steps that only compute shapes (host.shape).
 #include "fusionrt/builder.h"
 
 #include <chrono>
+#include <unordered_set>
 
 #include "backends/cpu/reference_executor.h"
 #include "backends/cpu/shape_propagation.h"
@@ -56,6 +57,49 @@ std::string MiB(uint64_t bytes) {
   return s.str();
 }
 
+
+// Steps whose every output concrete shape propagation knew at every point of
+// every profile compute values from input sizes alone (Shape, Gather, Concat,
+// Range(0, sequence), ...): they become host.shape steps, evaluated on the host
+// when input shapes are set rather than run as layers. Graph outputs stay
+// ordinary steps (they are written into the caller's buffers).
+void MarkHostShapeSteps(const Graph& graph, std::vector<PlanStep>& steps,
+                        const std::vector<ConcreteValues>& points) {
+  std::vector<Node*> nodes = graph.nodes();
+  std::unordered_set<const Value*> outputs(graph.outputs().begin(), graph.outputs().end());
+  for (PlanStep& step : steps) {
+    const Node* n = nodes[static_cast<size_t>(step.node)];
+    bool known = !n->outputs.empty();
+    for (const Value* out : n->outputs) {
+      if (!out) continue;
+      known = known && !outputs.count(out);
+      for (const ConcreteValues& values : points) {
+        auto it = values.find(out);
+        known = known && it != values.end() && it->second.value.has_value();
+      }
+    }
+    if (known) step.tactic = kHostShapeTactic;
+  }
+}
+
+// The largest size of each named symbolic input dim over all profiles.
+std::map<std::string, int64_t> SymbolUpperBounds(const Graph& graph,
+                                                 const std::vector<Profile>& profiles) {
+  std::map<std::string, int64_t> bounds;
+  for (const Profile& profile : profiles) {
+    for (const ProfileInput& in : profile.inputs) {
+      const Value* v = graph.FindValue(in.name);
+      if (!v || !v->shape || v->shape->rank() != in.max.size()) continue;
+      for (size_t i = 0; i < in.max.size(); ++i) {
+        const Dim& d = (*v->shape)[i];
+        if (!d.is_symbol()) continue;
+        auto [it, fresh] = bounds.emplace(d.symbol(), in.max[i]);
+        if (!fresh) it->second = std::max(it->second, in.max[i]);
+      }
+    }
+  }
+  return bounds;
+}
 
 Result<std::vector<PlanStep>> ChooseKernels(const Graph& graph) {
   FRT_RETURN_IF_ERROR(CheckGraphKernels(graph));
@@ -111,7 +155,12 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
   log.Phase(StrCat("network: ", graph.num_nodes(), " layers, ", graph.inputs().size(),
                    " inputs, ", graph.outputs().size(), " outputs, weights ",
                    MiB(WeightBytes(graph))));
-  // Level 0 runs no pass; levels >= 1 run the cleanup passes (see docs/api.md).
+  // Profiles first: their bounds on symbolic dims let the optimizer prove
+  // shape facts (Graph::symbol_upper_bounds).
+  FRT_ASSIGN_OR_RETURN(plan->profiles, ResolveProfiles(graph, config.profiles));
+  graph.symbol_upper_bounds = SymbolUpperBounds(graph, plan->profiles);
+  FRT_RETURN_IF_ERROR(InferGraphShapes(graph));
+  // Level 0 runs no pass; levels >= 1 run the optimizer (docs/optimizer.md).
   FRT_RETURN_IF_ERROR(RunPasses(graph, config.optimization_level,
                                 [&log](const std::string& line) { log.Info(line); },
                                 /*verify_each=*/false));
@@ -131,8 +180,8 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
   }
   log.Phase(StrCat("kernels chosen for ", plan->steps.size(), " layers"));
 
-  FRT_ASSIGN_OR_RETURN(plan->profiles, ResolveProfiles(graph, config.profiles));
   static const char* kPointNames[] = {"min", "opt", "max"};
+  std::vector<ConcreteValues> points;  // every profile's min, opt and max
   for (size_t p = 0; p < plan->profiles.size(); ++p) {
     Profile& profile = plan->profiles[p];
     for (int which = 0; which < 3; ++which) {
@@ -142,6 +191,7 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
         return values.status().WithPrefix(
             StrCat("profile ", p, " at its ", kPointNames[which], " shapes"));
       }
+      points.push_back(*values);
       if (which != 2) continue;
       auto memory = PlanActivationMemory(graph, plan->steps, *values);
       if (!memory.ok()) return memory.status().WithPrefix(StrCat("profile ", p));
@@ -155,6 +205,14 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
     }
     log.Phase(StrCat("profile ", p, ": activation arena ", MiB(m.arena_size), " for ",
                      m.slots.size(), " tensors (naive sum ", MiB(m.naive_size), ")"));
+  }
+
+  if (config.optimization_level >= 1) {
+    MarkHostShapeSteps(graph, plan->steps, points);
+    size_t host = 0;
+    for (const PlanStep& st : plan->steps) host += st.tactic == kHostShapeTactic;
+    log.Info(StrCat(host, " of ", plan->steps.size(),
+                    " layers only compute shapes: evaluated on the host when input shapes are set"));
   }
 
   plan->target.backend = "cpu";

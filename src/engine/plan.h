@@ -61,6 +61,13 @@ struct Profile {
   MemoryPlan memory;
 };
 
+// The tactic of a step that only computes shape values (Shape, Gather, Concat,
+// Range over input sizes, ...): the runtime takes its outputs from concrete
+// shape propagation on the host when input shapes are set, instead of running
+// a kernel; a step whose value propagation cannot produce (a plan from an
+// untrusted file, say) runs its CPU kernel instead.
+inline constexpr const char* kHostShapeTactic = "host.shape";
+
 // One executed operation: a node of the plan's graph and the kernel chosen for it.
 struct PlanStep {
   int32_t node = 0;      // index into Plan::graph->nodes()

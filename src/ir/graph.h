@@ -75,6 +75,13 @@ class Graph {
   // on the cycle if there is one.
   Result<std::vector<Node*>> TopologicalOrder() const;
 
+  // Largest size each named symbolic dim takes in the build's optimization
+  // profiles (set by the builder before the optimizer runs; empty otherwise).
+  // Shape inference uses it to prove facts such as "slicing [0, sequence) of
+  // a 512-long axis yields sequence elements" (sequence <= 512 in every
+  // profile). Not stored in engine files.
+  std::map<std::string, int64_t> symbol_upper_bounds;
+
   // Enclosing graph of a subgraph (If/Loop/Scan body); nullptr at top level.
   const Graph* parent = nullptr;
 

@@ -68,4 +68,27 @@ std::optional<std::vector<int64_t>> KnownInts(const InferContext& ctx, size_t i)
 
 Shape UnknownShape(size_t rank) { return Shape(std::vector<Dim>(rank)); }
 
+std::optional<std::vector<Dim>> SymbolicShapeValue(const InferContext& ctx, size_t i) {
+  const SymbolicTensor* t = ctx.input_symbolic(i);
+  if (t == nullptr || t->scalar) return std::nullopt;
+  std::vector<Dim> dims;
+  for (const SymDim& e : t->elems) {
+    if (e.constant) {
+      dims.push_back(*e.constant >= 0 ? Dim(*e.constant) : Dim());
+    } else {
+      dims.push_back(e.symbol.empty() ? Dim() : Dim::Symbol(e.symbol));
+    }
+  }
+  return dims;
+}
+
+std::optional<int64_t> SymbolUpperBound(const InferContext& ctx, const Dim& d) {
+  if (d.is_static()) return d.value();
+  const auto* bounds = ctx.symbol_upper_bounds();
+  if (!d.is_symbol() || bounds == nullptr) return std::nullopt;
+  auto it = bounds->find(d.symbol());
+  if (it == bounds->end()) return std::nullopt;
+  return it->second;
+}
+
 }  // namespace frt

@@ -7,10 +7,13 @@
 // read-only afterwards.
 #pragma once
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "ir/graph.h"
 #include "ir/op_kind.h"
+#include "ir/symbolic_values.h"
 
 namespace frt {
 
@@ -42,6 +45,9 @@ class InferContext {
     DType dtype = DType::kUndefined;
     const Shape* shape = nullptr;   // nullptr: rank unknown
     const Tensor* value = nullptr;  // nullptr: value unknown at this point
+    // Symbolic contents of a small integer input (a shape computed from
+    // symbolic dims, ir/symbolic_values.h) when its value is not known.
+    const SymbolicTensor* symbolic = nullptr;
   };
   InferContext(const Node& node, std::vector<InputInfo> inputs);
 
@@ -52,6 +58,9 @@ class InferContext {
   DType input_dtype(size_t i) const { return inputs_[i].dtype; }
   const Shape* input_shape(size_t i) const { return inputs_[i].shape; }
   const Tensor* input_value(size_t i) const { return inputs_[i].value; }
+  const SymbolicTensor* input_symbolic(size_t i) const {
+    return i < inputs_.size() ? inputs_[i].symbolic : nullptr;
+  }
   size_t num_outputs() const { return outputs_.size(); }
 
   void SetOutput(size_t i, DType dtype, Shape shape);
@@ -68,6 +77,11 @@ class InferContext {
   // nullopt unless SetOutputValue published a value. Precondition: i < num_outputs().
   const std::optional<Tensor>& output_value(size_t i) const { return outputs_[i].value; }
 
+  // Upper bounds of symbolic dims (Graph::symbol_upper_bounds), when the
+  // caller knows them; nullptr otherwise.
+  const std::map<std::string, int64_t>* symbol_upper_bounds() const { return bounds_; }
+  void set_symbol_upper_bounds(const std::map<std::string, int64_t>* b) { bounds_ = b; }
+
   // An error whose message starts with the node's description.
   template <class... Args>
   Status Error(StatusCode code, const Args&... args) const {
@@ -83,6 +97,7 @@ class InferContext {
   const Node& node_;
   std::vector<InputInfo> inputs_;
   std::vector<OutputInfo> outputs_;
+  const std::map<std::string, int64_t>* bounds_ = nullptr;
 };
 
 using InferFn = Status (*)(InferContext&);

@@ -1,4 +1,5 @@
-// Identity elimination: `y = Identity(x)` is removed and readers of y read x.
+// Identity elimination: `y = Identity(x)` is removed and readers of y read x;
+// so is a Cast (or CastLike) to the dtype x already has.
 // Dropout in inference mode is an identity too (ONNX: with training_mode
 // absent or a constant false the output equals the input and the ratio is
 // ignored) when its mask output is absent or unread. Graph.ReplaceAllUses
@@ -31,6 +32,12 @@ bool HasReaders(const Graph& g, const Value* v) {
 Value* PassedThrough(const Graph& g, const Node& n) {
   if (n.outputs.empty() || !n.outputs[0] || !n.has_input(0)) return nullptr;
   if (n.op == OpKind::kIdentity) return n.inputs[0];
+  if (n.op == OpKind::kCast || n.op == OpKind::kCastLike) {
+    // A cast to the type the value already has changes nothing (exporters
+    // emit them around norms: T5's Cast-to-float32 of a float32 tensor).
+    DType from = n.inputs[0]->dtype;
+    return from != DType::kUndefined && from == n.outputs[0]->dtype ? n.inputs[0] : nullptr;
+  }
   if (n.op != OpKind::kDropout) return nullptr;
   if (n.has_input(2) && !IsFalseConstant(n.inputs[2])) return nullptr;
   // Old opsets (< 7) had an is_test attribute; only the inference form qualifies.

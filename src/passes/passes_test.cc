@@ -158,7 +158,9 @@ TEST(PassesGraph, RemoveNodeRefusesWhileOutputsAreRead) {
   EXPECT_NE(s.message().find("y_node"), std::string::npos) << s.message();
 }
 
-TEST(PassesManager, TinyTransformerAtLevel3IsBitIdentical) {
+// The whole optimizer on the bundled model: fusions round once where the
+// unfused ops rounded after each op, so outputs agree to float32 rounding.
+TEST(PassesManager, TinyTransformerAtLevel3MatchesUnoptimized) {
   const std::string path = std::string(FRT_SOURCE_DIR) + "/models/tiny_transformer.onnx";
   auto original = ImportOnnxFile(path);
   auto optimized = ImportOnnxFile(path);
@@ -180,7 +182,12 @@ TEST(PassesManager, TinyTransformerAtLevel3IsBitIdentical) {
   for (Dims dims : {Dims{2, 16, 64}, Dims{1, 5, 64}}) {
     Tensor x = Tensor::Allocate(DType::kFloat32, dims).value();
     for (float& f : x.span<float>()) f = dist(rng);
-    ExpectBitIdentical(RunGraph(**original, {{"x", x}}), RunGraph(g, {{"x", x}}));
+    std::vector<Tensor> want = RunGraph(**original, {{"x", x}}), got = RunGraph(g, {{"x", x}});
+    ASSERT_EQ(want.size(), got.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(want[i].dims(), got[i].dims());
+      EXPECT_LE(RelativeL2(got[i], want[i]), 1e-5) << "output " << i;
+    }
   }
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 
+#include "backends/cpu/shape_propagation.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
 #include "fusionrt/engine.h"
@@ -49,6 +50,9 @@ class CpuExecutionContext : public ExecutionContext {
   Status CheckInProfile(const Value& input, const Dims& dims) const;
   Result<std::map<std::string, Dims>> InputDims() const;
   Result<std::byte*> Arena();
+  // Concrete shape propagation for these input dims (host.shape step values),
+  // recomputed only when the dims change.
+  Result<const ConcreteValues*> ShapeValues(const std::map<std::string, Dims>& dims);
   Status Run();
 
   std::shared_ptr<const Engine> engine_;
@@ -60,6 +64,8 @@ class CpuExecutionContext : public ExecutionContext {
   std::unique_ptr<std::byte, AlignedFree> own_arena_;
   size_t own_arena_size_ = 0;
   std::map<std::string, Tensor> results_;  // outputs of the last run
+  std::map<std::string, Dims> shape_values_dims_;  // the dims shape_values_ was computed for
+  std::optional<ConcreteValues> shape_values_;
   std::atomic<bool> busy_{false};
 };
 

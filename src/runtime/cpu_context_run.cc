@@ -45,6 +45,33 @@ Result<size_t> ByteSizeOf(DType dtype, const Dims& dims) {
   return static_cast<size_t>(n) * DTypeSize(dtype);
 }
 
+Result<const ConcreteValues*> CpuExecutionContext::ShapeValues(
+    const std::map<std::string, Dims>& dims) {
+  if (!shape_values_ || shape_values_dims_ != dims) {
+    shape_values_.reset();
+    FRT_ASSIGN_OR_RETURN(ConcreteValues values,
+                         PropagateConcreteShapes(*engine_->plan().graph, dims));
+    shape_values_ = std::move(values);
+    shape_values_dims_ = dims;
+  }
+  return &*shape_values_;
+}
+
+// The outputs of a host.shape step from shape propagation; false when
+// propagation did not produce every one (the step then runs its kernel).
+static bool TakeHostShapeValues(const Node& node, const ConcreteValues& values,
+                         std::unordered_map<const Value*, Tensor>& env) {
+  for (const Value* out : node.outputs) {
+    if (!out) continue;
+    auto it = values.find(out);
+    if (it == values.end() || !it->second.value) return false;
+  }
+  for (const Value* out : node.outputs) {
+    if (out) env[out] = *values.at(out).value;
+  }
+  return true;
+}
+
 Status CpuExecutionContext::Run() {
   const Plan& plan = engine_->plan();
   const EngineIndex& index = engine_->index();
@@ -109,8 +136,14 @@ Status CpuExecutionContext::Run() {
     return v ? lookup(v) : nullptr;
   };
 
+  const ConcreteValues* shape_values = nullptr;
+  if (index.has_host_shape_steps) {
+    FRT_ASSIGN_OR_RETURN(shape_values, ShapeValues(dims));
+  }
+
   for (size_t s = 0; s < index.step_nodes.size(); ++s) {
     const Node* node = index.step_nodes[s];
+    bool on_host = index.host_shape_steps[s] && TakeHostShapeValues(*node, *shape_values, env);
     std::vector<const Tensor*> inputs(node->inputs.size(), nullptr);
     for (size_t i = 0; i < node->inputs.size(); ++i) {
       if (!node->inputs[i]) continue;
@@ -120,9 +153,12 @@ Status CpuExecutionContext::Run() {
                          node->inputs[i]->name, "\" has no value at step ", s);
       }
     }
-    FRT_ASSIGN_OR_RETURN(std::vector<Tensor> results, EvaluateNode(*node, inputs, placer, outer));
-    for (size_t i = 0; i < node->outputs.size(); ++i) {
-      if (node->outputs[i]) env[node->outputs[i]] = std::move(results[i]);
+    if (!on_host) {
+      FRT_ASSIGN_OR_RETURN(std::vector<Tensor> results,
+                           EvaluateNode(*node, inputs, placer, outer));
+      for (size_t i = 0; i < node->outputs.size(); ++i) {
+        if (node->outputs[i]) env[node->outputs[i]] = std::move(results[i]);
+      }
     }
     auto release = [&](const Value* v) {
       if (!v || !v->producer || outputs.count(v)) return;

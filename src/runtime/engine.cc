@@ -23,7 +23,9 @@ TargetInfo HostTarget() {
 Status CheckTactics(const Plan& plan) {
   std::vector<Node*> nodes = plan.graph->nodes();
   for (const PlanStep& step : plan.steps) {
-    if (step.tactic != kCpuReferenceTactic) {
+    // host.shape steps fall back to their CPU kernel when propagation cannot
+    // produce their values, so they need the same kernels as cpu.reference.
+    if (step.tactic != kCpuReferenceTactic && step.tactic != kHostShapeTactic) {
       return MakeError(StatusCode::kInvalidEngine, nodes[step.node]->Describe(), ": tactic \"",
                        step.tactic, "\" is not known to this FusionRT build");
     }

@@ -30,6 +30,9 @@ Status CheckSteps(const Plan& plan, EngineIndex& index) {
       if (out) available.insert(out);
     }
     index.step_nodes.push_back(node);
+    bool host = plan.steps[s].tactic == kHostShapeTactic;
+    index.host_shape_steps.push_back(host);
+    index.has_host_shape_steps = index.has_host_shape_steps || host;
   }
   if (plan.steps.size() != nodes.size()) {
     return MakeError(StatusCode::kInvalidEngine, "plan runs ", plan.steps.size(), " of ",

@@ -16,6 +16,8 @@ namespace frt {
 
 struct EngineIndex {
   std::vector<const Node*> step_nodes;                     // node run by each step
+  std::vector<bool> host_shape_steps;                      // step's tactic is kHostShapeTactic
+  bool has_host_shape_steps = false;
   std::unordered_map<const Value*, ValueLifetime> lifetimes;
   // Per profile: the slot of each planned value.
   std::vector<std::unordered_map<const Value*, const MemorySlot*>> slots;

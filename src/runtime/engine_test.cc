@@ -63,6 +63,21 @@ bool BitEqual(const Tensor& a, const Tensor& b) {
          std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
 
+// An optimized engine against the unoptimized network on the reference
+// executor: fused ops round once where the unfused ones rounded per op, so
+// float32 outputs agree to rounding (relative L2 <= 1e-5; an indexing or
+// placement bug gives errors of order 1).
+bool CloseToReference(const Tensor& got, const Tensor& want) {
+  if (got.dtype() != DType::kFloat32 || got.dims() != want.dims()) return false;
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < want.num_elements(); ++i) {
+    double d = static_cast<double>(got.data<float>()[i]) - want.data<float>()[i];
+    num += d * d;
+    den += static_cast<double>(want.data<float>()[i]) * want.data<float>()[i];
+  }
+  return num <= 1e-10 * den;
+}
+
 BertShape SmallBert() { return {2, 32, 4, 64}; }
 
 TEST(EngineRuntime, SmallBertMatchesReferenceAcrossProfileAndSerialization) {
@@ -83,7 +98,7 @@ TEST(EngineRuntime, SmallBertMatchesReferenceAcrossProfileAndSerialization) {
     Tensor x = RandomInput(dims, dims[1]);
     auto got = RunEngine(*engine, *ctx, x);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
-    EXPECT_TRUE(BitEqual(*got, Reference(*net, "x", x))) << DimsToString(dims);
+    EXPECT_TRUE(CloseToReference(*got, Reference(*net, "x", x))) << DimsToString(dims);
     auto got2 = RunEngine(**loaded, *ctx2, x);
     ASSERT_TRUE(got2.ok()) << got2.status().ToString();
     EXPECT_TRUE(BitEqual(*got, *got2)) << "loaded engine differs at " << DimsToString(dims);
@@ -126,7 +141,7 @@ TEST(EngineRuntime, SeveralProfilesEachWithTheirOwnBoundsAndArena) {
   Tensor x = RandomInput({8, 40, 32}, 7);
   auto got = RunEngine(*engine, *ctx, x);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_TRUE(BitEqual(*got, Reference(*net, "x", x)));
+  EXPECT_TRUE(CloseToReference(*got, Reference(*net, "x", x)));
   EXPECT_EQ(ctx->SetOptimizationProfile(2).code(), StatusCode::kOutOfRange);
 }
 
@@ -228,7 +243,7 @@ TEST(EngineRuntime, UserArenaAndCallerOutputBuffers) {
   ASSERT_TRUE(ctx->SetArena(aligned(enough), need).ok());
   ASSERT_TRUE(ctx->Execute().ok());
   Tensor want = Reference(*net, "x", x);
-  EXPECT_EQ(std::memcmp(y.data(), want.raw(), want.nbytes()), 0);
+  EXPECT_TRUE(CloseToReference(Tensor::View(DType::kFloat32, want.dims(), y.data()), want));
   EXPECT_EQ(ctx->GetTensorAddress(out), y.data());
   // Misaligned arena, misaligned and null addresses, overlapping buffers.
   EXPECT_EQ(ctx->SetArena(static_cast<std::byte*>(aligned(enough)) + 8, need).code(),
@@ -257,7 +272,7 @@ TEST(EngineRuntime, TinyTransformerModelRoundTrip) {
   Tensor a = RunEngine(*engine, *ctx, x).value();
   Tensor b = RunEngine(*loaded, *ctx2, x).value();
   EXPECT_TRUE(BitEqual(a, b));
-  EXPECT_TRUE(BitEqual(a, Reference(*net, "x", x)));
+  EXPECT_TRUE(CloseToReference(a, Reference(*net, "x", x)));
 }
 
 }  // namespace

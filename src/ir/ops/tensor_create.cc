@@ -34,6 +34,13 @@ Status InferExpand(InferContext& ctx) {
     return Status::Ok();
   }
   if (!vals) {
+    if (auto sym = SymbolicShapeValue(ctx, 1)) {
+      auto out = BroadcastShapes(*in, Shape(*sym));
+      if (out.ok()) {
+        ctx.SetOutput(0, dt, *out);
+        return Status::Ok();
+      }
+    }
     if (auto n = KnownLength(ctx, 1)) {
       ctx.SetOutput(0, dt, UnknownShape(std::max(in->rank(), static_cast<size_t>(*n))));
     } else {
@@ -64,6 +71,8 @@ Status InferConstantOfShape(InferContext& ctx) {
   FRT_ASSIGN_OR_RETURN(auto vals, KnownShapeValue(ctx, 0));
   if (vals) {
     ctx.SetOutput(0, dt, Shape::FromDims(*vals));
+  } else if (auto sym = SymbolicShapeValue(ctx, 0)) {
+    ctx.SetOutput(0, dt, Shape(*sym));
   } else if (auto n = KnownLength(ctx, 0)) {
     ctx.SetOutput(0, dt, UnknownShape(static_cast<size_t>(*n)));
   } else {
@@ -103,6 +112,21 @@ Result<int64_t> RangeLength(const InferContext& ctx, const Tensor& start, const 
   return static_cast<int64_t>(n);
 }
 
+// Range(0, n, 1) with n a symbolic dim has n elements.
+Dim SymbolicRangeLength(const InferContext& ctx) {
+  auto is_const = [&](size_t i, int64_t want) {
+    const Tensor* t = ctx.input_value(i);
+    if (!t || t->num_elements() != 1 || !IsInteger(t->dtype())) return false;
+    auto v = t->ToInt64Vector();
+    return v.ok() && (*v)[0] == want;
+  };
+  const SymbolicTensor* limit = ctx.input_symbolic(1);
+  if (!is_const(0, 0) || !is_const(2, 1) || !limit || limit->elems.size() != 1) return Dim();
+  const SymDim& n = limit->elems[0];
+  if (n.constant) return *n.constant >= 0 ? Dim(*n.constant) : Dim(0);
+  return n.symbol.empty() ? Dim() : Dim::Symbol(n.symbol);
+}
+
 Status InferRange(InferContext& ctx) {
   DType dt = ctx.input_dtype(0);
   FRT_RETURN_IF_ERROR(RequireDTypeIn(
@@ -124,7 +148,7 @@ Status InferRange(InferContext& ctx) {
     FRT_ASSIGN_OR_RETURN(int64_t n, RangeLength(ctx, *s, *l, *d));
     ctx.SetOutput(0, dt, Shape({Dim(n)}));
   } else {
-    ctx.SetOutput(0, dt, UnknownShape(1));
+    ctx.SetOutput(0, dt, Shape({SymbolicRangeLength(ctx)}));
   }
   return Status::Ok();
 }

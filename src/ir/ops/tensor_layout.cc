@@ -195,6 +195,25 @@ Status InferSplit(InferContext& ctx) {
   return Status::Ok();
 }
 
+// Slicing [0, n) with step 1, n a symbolic dim, out of an axis at least n
+// long in every profile (or n long itself) keeps n elements.
+Dim SymbolicSliceLength(const InferContext& ctx, const std::optional<std::vector<int64_t>>& starts,
+                        const std::optional<std::vector<int64_t>>& steps, size_t i,
+                        const Dim& axis_dim) {
+  const SymbolicTensor* ends = ctx.input_symbolic(2);
+  if (!starts || (*starts)[i] != 0 || (steps && (*steps)[i] != 1) ||
+      (!steps && ctx.has_input(4)) || !ends || i >= ends->elems.size()) {
+    return Dim();
+  }
+  const SymDim& end = ends->elems[i];
+  if (end.constant || end.symbol.empty()) return Dim();
+  Dim n = Dim::Symbol(end.symbol);
+  if (axis_dim == n) return n;
+  auto bound = SymbolUpperBound(ctx, n);
+  if (bound && axis_dim.is_static() && *bound <= axis_dim.value()) return n;
+  return Dim();
+}
+
 Status InferSlice(InferContext& ctx) {
   for (size_t i = 1; i < 5; ++i) {
     static const char* const kNames[] = {"data", "starts", "ends", "axes", "steps"};
@@ -252,7 +271,7 @@ Status InferSlice(InferContext& ctx) {
   for (size_t i = 0; i < n; ++i) {
     int64_t a = (*axes)[i];
     if (!starts || !ends || !steps_known) {
-      out[a] = Dim();
+      out[a] = SymbolicSliceLength(ctx, starts, steps, i, (*in)[a]);
       continue;
     }
     int64_t step = steps ? (*steps)[i] : 1;

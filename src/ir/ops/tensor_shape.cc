@@ -66,12 +66,40 @@ Result<Dim> InferMinusOne(const InferContext& ctx, const Shape& in, const std::v
   return Dim();
 }
 
+// A target computed from symbolic dims (batch, sequence, 16): each element
+// is its symbol, a constant, a copy (0) or inferred (-1, when the rest allows).
+Status InferSymbolicReshape(InferContext& ctx, bool allowzero) {
+  const Shape* in = ctx.input_shape(0);
+  const SymbolicTensor& target = *ctx.input_symbolic(1);
+  std::vector<Dim> out(target.elems.size());
+  std::optional<size_t> minus_one;
+  for (size_t i = 0; i < target.elems.size(); ++i) {
+    const SymDim& t = target.elems[i];
+    if (!t.constant) {
+      out[i] = t.symbol.empty() ? Dim() : Dim::Symbol(t.symbol);
+    } else if (*t.constant == -1 && !minus_one) {
+      minus_one = i;
+    } else if (*t.constant == 0 && !allowzero) {
+      out[i] = in && i < in->rank() ? (*in)[i] : Dim();
+    } else if (*t.constant >= 0) {
+      out[i] = Dim(*t.constant);
+    }  // else: invalid, caught when the value is known (concrete propagation)
+  }
+  if (minus_one && in) {
+    auto d = InferMinusOne(ctx, *in, out, *minus_one);
+    if (d.ok()) out[*minus_one] = *d;
+  }
+  ctx.SetOutput(0, ctx.input_dtype(0), Shape(std::move(out)));
+  return Status::Ok();
+}
+
 Status InferReshape(InferContext& ctx) {
   FRT_RETURN_IF_ERROR(RequireDTypeIn(ctx, 1, "shape", {DType::kInt64}));
   FRT_RETURN_IF_ERROR(RequireRank(ctx, 1, "shape", 1));
   DType dt = ctx.input_dtype(0);
   bool allowzero = ctx.attrs().GetInt("allowzero", 0) != 0;
   auto vals = KnownInts(ctx, 1);
+  if (!vals && ctx.input_symbolic(1)) return InferSymbolicReshape(ctx, allowzero);
   if (!vals) {
     if (auto n = KnownLength(ctx, 1)) {
       ctx.SetOutput(0, dt, UnknownShape(static_cast<size_t>(*n)));
