@@ -9,6 +9,8 @@
 // without inputs other than Constant (nothing to share). Attribute equality
 // is exact: tensors compare dtype, dims and bytes; floats compare by bits, so
 // that -0.0 and 0.0 stay apart and NaN equals an identical NaN.
+// Small constants with equal dtype, dims and bytes are merged first (exporters
+// repeat the same scalar per layer), so that nodes reading them compare equal.
 #include <cstring>
 #include <map>
 
@@ -67,9 +69,34 @@ bool Mergeable(const Node& n) {
   return !n.inputs.empty() || n.op == OpKind::kConstant;
 }
 
+// Readers of a small constant read the first constant with the same bytes.
+void MergeEqualConstants(Graph& graph) {
+  constexpr size_t kMaxBytes = 4096;  // weights stay apart: comparing them is not worth it
+  std::map<std::pair<DType, Dims>, std::vector<Value*>> seen;
+  for (Value* v : graph.values()) {
+    if (!v->constant || v->is_graph_input || v->producer || graph.IsNamePinned(v)) continue;
+    const Tensor& t = *v->constant;
+    if (t.nbytes() > kMaxBytes) continue;
+    std::vector<Value*>& bucket = seen[{t.dtype(), t.dims()}];
+    Value* same = nullptr;
+    for (Value* c : bucket) {
+      if (t.nbytes() == 0 || std::memcmp(c->constant->raw(), t.raw(), t.nbytes()) == 0) {
+        same = c;
+        break;
+      }
+    }
+    if (same) {
+      graph.ReplaceAllUses(v, same);
+    } else {
+      bucket.push_back(v);
+    }
+  }
+}
+
 }  // namespace
 
 Status EliminateCommonSubexpressions(Graph& graph) {
+  MergeEqualConstants(graph);
   FRT_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.TopologicalOrder());
   // Bucketed by a cheap key; SameComputation decides within a bucket.
   std::map<std::pair<OpKind, std::vector<const Value*>>, std::vector<Node*>> seen;

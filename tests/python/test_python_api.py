@@ -61,7 +61,10 @@ def test_metadata(engine):
     assert engine.profile_shapes(0, "x") == PROFILE["x"]
     assert engine.backend == "cpu"
     ops = {layer.op for layer in engine.layers}
-    assert "MatMul" in ops and all(layer.tactic for layer in engine.layers)
+    # The optimizer fuses the layer: projections into GEMMs, attention into one op; every layer
+    # names the ONNX nodes it computes.
+    assert {"FusedMatMul", "MultiHeadAttention"} <= ops
+    assert all(layer.tactic and layer.source_nodes for layer in engine.layers)
     plan = engine.memory_plan(0)
     assert 0 < plan["arena_size"] <= plan["naive_size"]
     assert engine.weights_size > 0

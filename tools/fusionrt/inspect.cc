@@ -134,6 +134,21 @@ Result<Json> BuildReport(const Engine& e, int profile, const std::map<std::strin
                       {"source_nodes", l.source_nodes}});
   }
   report["layers"] = layers;
+  // Executed layers by op; host.shape layers only compute shape values and
+  // run on the host when input shapes are set (docs/optimizer.md).
+  Json executed = Json::object();
+  size_t host = 0;
+  for (const LayerInfo& l : infos) {
+    if (l.tactic == "host.shape") {
+      ++host;
+    } else {
+      executed[l.op] = executed.value(l.op, 0) + 1;
+    }
+  }
+  report["summary"] = {{"layers", infos.size()},
+                       {"executed", infos.size() - host},
+                       {"host_shape", host},
+                       {"executed_by_op", executed}};
 
   MemoryPlanInfo m = e.GetMemoryPlan(profile);
   Json slots = Json::array();
@@ -190,7 +205,9 @@ void PrintText(const Json& r, bool verbose) {
     }
     std::cout << "  now " << DimsText(t["shape"]) << "\n";
   }
-  std::cout << "\nLayers (" << r["layers"].size() << "):\n";
+  const Json& sum = r["summary"];
+  std::cout << "\nLayers (" << r["layers"].size() << ": " << sum["executed"] << " executed, "
+            << sum["host_shape"] << " shape layers evaluated on the host):\n";
   for (const Json& l : r["layers"]) {
     std::string from;
     for (const Json& s : l["source_nodes"])

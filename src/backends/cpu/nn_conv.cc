@@ -135,15 +135,22 @@ Status CheckBias(const KernelContext& ctx, size_t i, int64_t m) {
   return Status::Ok();
 }
 
-Status ConvKernel(KernelContext& ctx) {
-  Tensor& y = ctx.output(0);
+}  // namespace
+
+Result<std::vector<double>> ConvDoubles(const KernelContext& ctx, const Tensor& y) {
   FRT_ASSIGN_OR_RETURN(ConvGeometry g,
                        MakeGeometry(ctx, WindowKind::kConv, ctx.input(0), ctx.input(1), y));
   FRT_RETURN_IF_ERROR(CheckBias(ctx, 2, g.w[0]));
   std::vector<double> bias = ctx.has_input(2) ? ToDoubles(ctx.input(2)) : std::vector<double>();
-  StoreDoubles(ConvLoop<double>(g, ToDoubles(ctx.input(0)), ToDoubles(ctx.input(1)),
-                                ctx.has_input(2) ? &bias : nullptr),
-               y);
+  return ConvLoop<double>(g, ToDoubles(ctx.input(0)), ToDoubles(ctx.input(1)),
+                          ctx.has_input(2) ? &bias : nullptr);
+}
+
+namespace {
+
+Status ConvKernel(KernelContext& ctx) {
+  FRT_ASSIGN_OR_RETURN(std::vector<double> y, ConvDoubles(ctx, ctx.output(0)));
+  StoreDoubles(y, ctx.output(0));
   return Status::Ok();
 }
 

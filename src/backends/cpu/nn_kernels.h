@@ -22,6 +22,15 @@ void RegisterNnMatMulKernels(CpuKernelRegistry& r);  // nn_matmul.cc
 void RegisterNnEinsumKernels(CpuKernelRegistry& r);  // nn_einsum.cc
 void RegisterNnQuantKernels(CpuKernelRegistry& r);   // nn_quant.cc
 
+// Float cores shared with the fused kernels (fused_epilogue.cc), in double:
+// numpy.matmul of a [.., M, K] and b [.., K, N] (batch dims broadcast; sets
+// *out_dims), and ONNX Conv of the node's inputs X, W, B (optional) into
+// y's dims (y only gives the shape). Errors name the node.
+Result<std::vector<double>> MatMulDoubles(const KernelContext& ctx, const Dims& a_dims,
+                                          const std::vector<double>& a, const Dims& b_dims,
+                                          const std::vector<double>& b, Dims* out_dims);
+Result<std::vector<double>> ConvDoubles(const KernelContext& ctx, const Tensor& y);
+
 // Every element of an integer tensor as int64 (exact).
 std::vector<int64_t> ToInt64s(const Tensor& t);
 // Stores `v` into `out` (same element count), rounding once to out's dtype.

@@ -254,6 +254,14 @@ Status DetKernel(KernelContext& ctx) {
 
 }  // namespace
 
+Result<std::vector<double>> MatMulDoubles(const KernelContext& ctx, const Dims& a_dims,
+                                          const std::vector<double>& a, const Dims& b_dims,
+                                          const std::vector<double>& b, Dims* out_dims) {
+  FRT_ASSIGN_OR_RETURN(MatMulShape s, MakeMatMulShape(ctx, a_dims, b_dims));
+  *out_dims = s.out_full;
+  return BatchedMatMul<double>(s, a, b);
+}
+
 void RegisterNnMatMulKernels(CpuKernelRegistry& r) {
   r.Register(OpKind::kMatMul, MatMulKernel);
   r.Register(OpKind::kGemm, GemmKernel);

@@ -98,12 +98,16 @@ Status InferConvShape(InferContext& ctx, const ConvInputs& io, DType out_dtype) 
 constexpr std::string_view kFloatTypes = "a float type (f16, bf16, f32, f64)";
 constexpr std::string_view kQuantTypes = "int8 or uint8";
 
+}  // namespace
+
 Status InferConv(InferContext& ctx) {
   FRT_RETURN_IF_ERROR(RequireDType(ctx, 0, "X", IsComputeFloat, kFloatTypes));
   FRT_RETURN_IF_ERROR(RequireSameDType(ctx, 1, "W", ctx.input_dtype(0), "X"));
   FRT_RETURN_IF_ERROR(RequireSameDType(ctx, 2, "B", ctx.input_dtype(0), "X"));
   return InferConvShape(ctx, {0, 1, 2, WindowKind::kConv}, ctx.input_dtype(0));
 }
+
+namespace {
 
 Status InferConvTranspose(InferContext& ctx) {
   FRT_RETURN_IF_ERROR(RequireDType(ctx, 0, "X", IsComputeFloat, kFloatTypes));

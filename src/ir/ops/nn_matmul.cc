@@ -17,7 +17,8 @@ constexpr std::string_view kMatMulTypes =
     "uint32/uint64";
 constexpr std::string_view kQuantTypes = "int8 or uint8";
 
-// numpy.matmul's output shape for inputs a and b; nullopt if a rank is unknown.
+}  // namespace
+
 Result<std::optional<Shape>> MatMulShape(const InferContext& ctx, size_t a, size_t b) {
   const Shape* as = ctx.input_shape(a);
   const Shape* bs = ctx.input_shape(b);
@@ -48,6 +49,8 @@ Result<std::optional<Shape>> MatMulShape(const InferContext& ctx, size_t a, size
   if (!b_vec) out.push_back(bd.back());
   return std::optional<Shape>(Shape(std::move(out)));
 }
+
+namespace {
 
 Status SetMatMulOutput(InferContext& ctx, size_t a, size_t b, DType dtype) {
   FRT_ASSIGN_OR_RETURN(std::optional<Shape> shape, MatMulShape(ctx, a, b));

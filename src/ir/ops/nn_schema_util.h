@@ -3,6 +3,7 @@
 // share (dtype checks, parameter-shape checks, dim comparison).
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "ir/infer_helpers.h"
@@ -34,6 +35,13 @@ Status RequireSameDType(const InferContext& ctx, size_t i, std::string_view name
 // many elements; -1 accepts any 1-D length (checked later at run time).
 Status CheckQuantParam(const InferContext& ctx, size_t i, std::string_view name,
                        int64_t per_channel);
+
+// numpy.matmul's output shape for inputs a and b; nullopt if a rank is
+// unknown (nn_matmul.cc; also used by FusedMatMul in fused_epilogue.cc).
+Result<std::optional<Shape>> MatMulShape(const InferContext& ctx, size_t a, size_t b);
+// ONNX Conv's inference over inputs X, W, B and the window attributes
+// (nn_conv.cc; also used by FusedConv in fused_epilogue.cc).
+Status InferConv(InferContext& ctx);
 
 // Both dims static and different.
 inline bool DimsConflict(const Dim& a, const Dim& b) {
