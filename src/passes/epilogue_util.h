@@ -12,6 +12,7 @@
 
 #include "backends/cpu/tensor_values.h"
 #include "ir/graph.h"
+#include "passes/rewrite_util.h"
 
 namespace frt::epilogue {
 
@@ -57,34 +58,11 @@ inline Result<Tensor> TensorFromDoubles(DType dtype, const Dims& dims,
 
 // A new constant value holding `t`, named `base` (suffixed when taken).
 inline Result<Value*> AddConstant(Graph& g, const std::string& base, Tensor t) {
-  std::string name = base;
-  for (int i = 0; g.FindValue(name) != nullptr; ++i) name = StrCat(base, "__", i);
-  FRT_ASSIGN_OR_RETURN(Value * v, g.AddValue(name));
+  FRT_ASSIGN_OR_RETURN(Value * v, g.AddValue(rewrite::FreshName(g, base)));
   v->dtype = t.dtype();
   v->shape = Shape::FromDims(t.dims());
   v->constant = std::move(t);
   return v;
-}
-
-// Which nodes read each value (a node reading a value twice is listed twice).
-using ReaderMap = std::map<const Value*, std::vector<Node*>>;
-inline ReaderMap Readers(const Graph& g) {
-  ReaderMap readers;
-  for (Node* n : g.nodes()) {
-    for (const Value* in : n->inputs) {
-      if (in) readers[in].push_back(n);
-    }
-  }
-  return readers;
-}
-
-// The only node reading `v` once, when `v` is an intermediate that can
-// disappear into a fusion: exactly one read in total and not name-pinned
-// (graph output, graph input, read by name from a subgraph). Else nullptr.
-inline Node* SoleReader(const Graph& g, const ReaderMap& readers, const Value* v) {
-  auto it = readers.find(v);
-  if (it == readers.end() || it->second.size() != 1 || g.IsNamePinned(v)) return nullptr;
-  return it->second[0];
 }
 
 // When `add` is a two-input Add reading `cur` exactly once: its other
@@ -107,10 +85,7 @@ inline Status ReplaceChain(Graph& g, Node* fused, Node* core, const std::vector<
   Value* out = last->outputs[0];
   fused->name = core->name;
   fused->source_nodes = core->source_nodes;
-  for (const Node* n : absorbed) {
-    fused->source_nodes.insert(fused->source_nodes.end(), n->source_nodes.begin(),
-                               n->source_nodes.end());
-  }
+  for (const Node* n : absorbed) rewrite::AppendSources(*fused, *n);
   last->outputs.clear();
   fused->outputs = {out};
   out->producer = fused;

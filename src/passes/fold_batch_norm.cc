@@ -27,7 +27,7 @@ using epilogue::IsComputeFloat;
 using epilogue::TensorFromDoubles;
 
 // The BN's single Conv producer when the pair can be folded, else nullptr.
-Node* FoldableConv(const Graph& g, const Node& bn, const epilogue::ReaderMap& readers) {
+Node* FoldableConv(const Graph& g, const Node& bn, const rewrite::ReaderMap& readers) {
   if (bn.inputs.size() != 5 || !bn.has_input(0) || !bn.has_output(0)) return nullptr;
   for (size_t i = 1; i < bn.outputs.size(); ++i) {
     if (bn.outputs[i] != nullptr) return nullptr;  // running statistics: training form
@@ -37,7 +37,7 @@ Node* FoldableConv(const Graph& g, const Node& bn, const epilogue::ReaderMap& re
   const Value* y = bn.inputs[0];
   Node* conv = y->producer;
   if (!conv || conv->op != OpKind::kConv || conv->outputs.size() != 1) return nullptr;
-  if (epilogue::SoleReader(g, readers, y) != &bn) return nullptr;
+  if (rewrite::SoleReader(g, readers, y) != &bn) return nullptr;
   if (!conv->has_input(1) || !IsComputeFloat(y->dtype)) return nullptr;
   const Tensor* w = FixedConstant(conv->inputs[1]);
   if (!w || w->rank() < 3 || !IsComputeFloat(w->dtype())) return nullptr;
@@ -95,7 +95,7 @@ Status FoldBatchNorm(Graph& graph) {
   // Folding only swaps a Conv's constant inputs and drops the BN's read of
   // that Conv's output, so the readers of the values still to be checked
   // (other Conv outputs) stay exact.
-  const auto readers = epilogue::Readers(graph);
+  const auto readers = rewrite::CollectReaders(graph);
   // Each fold removes only the BN being visited, so `order` stays valid.
   bool changed = false;
   for (Node* node : order) {

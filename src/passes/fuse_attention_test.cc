@@ -18,15 +18,6 @@ namespace {
 
 constexpr int64_t kB = 2, kS = 5, kH = 2, kD = 4, kE = kH * kD;
 
-Value* IntConst(Graph& g, const std::string& name, std::vector<int64_t> v) {
-  Value* c = g.AddValue(name).value();
-  int64_t n = static_cast<int64_t>(v.size());
-  c->constant = Tensor::FromVector<int64_t>(v, {n});
-  c->dtype = DType::kInt64;
-  c->shape = Shape::FromDims({n});
-  return c;
-}
-
 Value* Scalar(Graph& g, const std::string& name, float f) { return ConstNd(g, name, {}, {f}); }
 
 Value* Tr(Graph& g, const std::string& name, Value* x, std::vector<int64_t> perm) {

@@ -29,7 +29,7 @@ using epilogue::FixedConstant;
 using epilogue::OtherOperand;
 using epilogue::SameShape;
 
-using epilogue::ReaderMap;
+using rewrite::ReaderMap;
 
 // One value per channel of a rank-`rank` NC... tensor with `channels`
 // channels, as numpy broadcasting would align `c`: every dim 1 except
@@ -64,11 +64,11 @@ Epilogue MatchEpilogue(const Graph& g, const ReaderMap& readers, const Node& con
   const size_t rank = y->shape->rank();
   const int64_t channels = (*y->shape)[1].value();
   Value* cur = y;
-  Node* next = epilogue::SoleReader(g, readers, cur);
+  Node* next = rewrite::SoleReader(g, readers, cur);
   auto absorb = [&](Node* n) {
     e.absorbed.push_back(n);
     cur = n->outputs[0];
-    next = epilogue::SoleReader(g, readers, cur);
+    next = rewrite::SoleReader(g, readers, cur);
   };
   // The Add keeps the chain's shape (it does not broadcast y up) and dtype.
   auto keeps_shape = [&](const Node* add, const Value* other) {
@@ -137,7 +137,7 @@ bool IsCandidate(const Node& n) {
 
 Status FuseConvEpilogue(Graph& graph) {
   FRT_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.TopologicalOrder());
-  ReaderMap readers = epilogue::Readers(graph);
+  ReaderMap readers = rewrite::CollectReaders(graph);
   std::unordered_set<const Node*> removed;  // pointers in `order` not to touch again
   for (Node* node : order) {
     if (removed.count(node) || !IsCandidate(*node)) continue;
@@ -146,7 +146,7 @@ Status FuseConvEpilogue(Graph& graph) {
     removed.insert(node);
     removed.insert(e.absorbed.begin(), e.absorbed.end());
     FRT_RETURN_IF_ERROR(Rewrite(graph, node, e));
-    readers = epilogue::Readers(graph);  // the fused node now reads the residual
+    readers = rewrite::CollectReaders(graph);  // the fused node now reads the residual
   }
   if (!removed.empty()) graph.RemoveDeadValues();  // intermediates, replaced bias constants
   return Status::Ok();

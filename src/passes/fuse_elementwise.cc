@@ -32,6 +32,7 @@
 #include "ir/op_registry.h"
 #include "ir/ops/fused_pointwise.h"
 #include "passes/pass_manager.h"
+#include "passes/rewrite_util.h"
 
 namespace frt {
 namespace {
@@ -39,17 +40,7 @@ namespace {
 using pointwise::Instruction;
 using pointwise::Opcode;
 
-using Uses = std::map<const Value*, std::vector<Node*>>;  // one entry per reading input slot
-
-Uses BuildUses(const Graph& g) {
-  Uses uses;
-  for (Node* n : g.nodes()) {
-    for (const Value* in : n->inputs) {
-      if (in) uses[in].push_back(n);
-    }
-  }
-  return uses;
-}
+using Uses = rewrite::ReaderMap;  // one entry per reading input slot
 
 std::optional<Opcode> UnaryOpcode(OpKind k) {
   switch (k) {
@@ -254,7 +245,7 @@ Status FuseElementwise(Graph& graph) {
   for (const Node* n : order) {
     if (Supported(*n)) supported.insert(n);
   }
-  const Uses uses = BuildUses(graph);
+  const Uses uses = rewrite::CollectReaders(graph);
   std::set<const Node*> claimed;
   std::vector<std::vector<Node*>> groups;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {

@@ -35,7 +35,7 @@ namespace {
 
 using epilogue::FixedConstant;
 using epilogue::OtherOperand;
-using epilogue::ReaderMap;
+using rewrite::ReaderMap;
 using epilogue::SameShape;
 
 // A constant bias being accumulated: dims and values (double, unrounded).
@@ -123,11 +123,11 @@ void MatchEpilogue(const Graph& g, const ReaderMap& readers, const Node& core, P
   const size_t rank = y->shape->rank();
   const Dim& n_dim = (*y->shape)[rank - 1];
   Value* cur = y;
-  Node* next = epilogue::SoleReader(g, readers, cur);
+  Node* next = rewrite::SoleReader(g, readers, cur);
   auto absorb = [&](Node* n) {
     p.absorbed.push_back(n);
     cur = n->outputs[0];
-    next = epilogue::SoleReader(g, readers, cur);
+    next = rewrite::SoleReader(g, readers, cur);
   };
   auto keeps_shape = [&](const Node* add, const Value* other) {
     return other->dtype == y->dtype && SameShape(add->outputs[0]->shape, y->shape);
@@ -190,7 +190,7 @@ Status Rewrite(Graph& g, Node* core, const Plan& p) {
 
 Status FuseGemmEpilogue(Graph& graph) {
   FRT_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.TopologicalOrder());
-  ReaderMap readers = epilogue::Readers(graph);
+  ReaderMap readers = rewrite::CollectReaders(graph);
   std::unordered_set<const Node*> removed;  // pointers in `order` not to touch again
   for (Node* node : order) {
     if (removed.count(node)) continue;
@@ -202,7 +202,7 @@ Status FuseGemmEpilogue(Graph& graph) {
     removed.insert(node);
     removed.insert(plan->absorbed.begin(), plan->absorbed.end());
     FRT_RETURN_IF_ERROR(Rewrite(graph, node, *plan));
-    readers = epilogue::Readers(graph);  // the fused node now reads the residual
+    readers = rewrite::CollectReaders(graph);  // the fused node now reads the residual
   }
   if (!removed.empty()) graph.RemoveDeadValues();  // intermediates, replaced bias constants
   return Status::Ok();

@@ -22,21 +22,12 @@
 #include <set>
 
 #include "passes/pass_manager.h"
+#include "passes/rewrite_util.h"
 
 namespace frt {
 namespace {
 
-using Uses = std::map<const Value*, std::vector<Node*>>;  // one entry per reading input slot
-
-Uses BuildUses(const Graph& g) {
-  Uses uses;
-  for (Node* n : g.nodes()) {
-    for (const Value* in : n->inputs) {
-      if (in) uses[in].push_back(n);
-    }
-  }
-  return uses;
-}
+using Uses = rewrite::ReaderMap;  // one entry per reading input slot
 
 bool IsComputeFloat(DType t) {
   return t == DType::kFloat16 || t == DType::kBFloat16 || t == DType::kFloat32 ||
@@ -258,30 +249,13 @@ Status Rewrite(Graph& g, const std::map<const Node*, size_t>& pos, Match& m) {
     int64_t c = (*m.x->shape)[m.x->shape->rank() - 1].value();
     FRT_ASSIGN_OR_RETURN(m.params[0], OnesConstant(g, m.out->name + "/ones", c, m.x->dtype));
   }
-  Node* last = m.nodes.back();
-  Node* fused = g.AddNode(m.op, last->name);
+  Node* fused = g.AddNode(m.op, m.nodes.back()->name);
   fused->opset = m.op == OpKind::kLayerNormalization ? 17 : 23;
   fused->inputs = {m.x};
   fused->inputs.insert(fused->inputs.end(), m.params.begin(), m.params.end());
   fused->attrs.Set("axis", int64_t{-1});
   fused->attrs.Set("epsilon", static_cast<float>(m.eps));
-  for (const Node* n : m.nodes) {
-    fused->source_nodes.insert(fused->source_nodes.end(), n->source_nodes.begin(),
-                               n->source_nodes.end());
-  }
-  std::string base = StrCat(m.out->name, "/", OpKindName(m.op));
-  std::string name = base;
-  for (int i = 1; g.FindValue(name); ++i) name = StrCat(base, "_", i);
-  FRT_ASSIGN_OR_RETURN(Value * out, g.AddValue(name));
-  out->dtype = m.out->dtype;
-  out->shape = m.out->shape;
-  out->producer = fused;
-  fused->outputs = {out};
-  g.ReplaceAllUses(m.out, out);
-  for (auto it = m.nodes.rbegin(); it != m.nodes.rend(); ++it) {
-    FRT_RETURN_IF_ERROR(g.RemoveNode(*it));
-  }
-  return Status::Ok();
+  return rewrite::FinishFusion(g, fused, m.out, m.nodes);
 }
 
 }  // namespace
@@ -290,7 +264,7 @@ Status FuseNormalization(Graph& graph) {
   FRT_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.TopologicalOrder());
   std::map<const Node*, size_t> pos;
   for (size_t i = 0; i < order.size(); ++i) pos[order[i]] = i;
-  Matcher mt{graph, BuildUses(graph)};
+  Matcher mt{graph, rewrite::CollectReaders(graph)};
   std::set<const Node*> removed;  // each match holds one Sqrt: no anchor is ever removed early
   for (Node* n : order) {
     if (n->op != OpKind::kSqrt || removed.count(n) || !n->has_input(0)) continue;
@@ -298,7 +272,7 @@ Status FuseNormalization(Graph& graph) {
     if (!m) continue;
     removed.insert(m->nodes.begin(), m->nodes.end());
     FRT_RETURN_IF_ERROR(Rewrite(graph, pos, *m));
-    mt.uses = BuildUses(graph);
+    mt.uses = rewrite::CollectReaders(graph);
   }
   graph.RemoveDeadValues();
   return Status::Ok();

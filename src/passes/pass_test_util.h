@@ -96,25 +96,49 @@ inline void ExpectBitIdentical(const std::vector<Tensor>& a, const std::vector<T
   }
 }
 
-// Checks `before`, runs `pass`, checks `after`, verifies, compares numbers
-// bit for bit (passes that reuse the same kernels).
+// Verifies and infers `g`, clones it, runs `pass`, re-infers and verifies
+// again; returns the untouched clone (nullptr, with gtest failures, when a
+// step fails).
+inline std::unique_ptr<Graph> ApplyPass(Graph& g, Status (*pass)(Graph&)) {
+  Status s = InferGraphShapes(g);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  s = VerifyGraph(g);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  auto original = CloneGraph(g);
+  EXPECT_TRUE(original.ok()) << original.status().ToString();
+  if (!s.ok() || !original.ok()) return nullptr;
+  s = pass(g);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (s.ok()) s = InferGraphShapes(g);
+  if (s.ok()) s = VerifyGraph(g);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return s.ok() ? std::move(*original) : nullptr;
+}
+
+// Runs `pass` and compares the numbers with the untouched graph, bit for bit,
+// on `runs` fresh random input sets.
+inline void CheckPassBitExact(Graph& g, Status (*pass)(Graph&), int runs = 3) {
+  std::unique_ptr<Graph> original = ApplyPass(g, pass);
+  ASSERT_TRUE(original);
+  std::mt19937 rng(std::random_device{}());
+  for (int trial = 0; trial < runs; ++trial) {
+    auto inputs = RandomInputs(g, rng);
+    ExpectBitIdentical(RunGraph(*original, inputs), RunGraph(g, inputs));
+  }
+}
+
+// Checks `before`, runs `pass`, checks `after`, then the numbers bit for bit.
 inline void CheckPass(Graph& g, Status (*pass)(Graph&), const std::string& before,
-               const std::string& after) {
-  ASSERT_TRUE(VerifyGraph(g).ok());
+                      const std::string& after) {
   ASSERT_TRUE(InferGraphShapes(g).ok());
   EXPECT_EQ(PrintGraph(g), before);
-  auto original = CloneGraph(g);
-  ASSERT_TRUE(original.ok()) << original.status().ToString();
-  Status s = pass(g);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  ASSERT_TRUE(InferGraphShapes(g).ok());
-  Status v = VerifyGraph(g);
-  ASSERT_TRUE(v.ok()) << v.ToString();
+  std::unique_ptr<Graph> original = ApplyPass(g, pass);
+  ASSERT_TRUE(original);
   EXPECT_EQ(PrintGraph(g), after);
   std::mt19937 rng(std::random_device{}());
   for (int trial = 0; trial < 3; ++trial) {
     auto inputs = RandomInputs(g, rng);
-    ExpectBitIdentical(RunGraph(**original, inputs), RunGraph(g, inputs));
+    ExpectBitIdentical(RunGraph(*original, inputs), RunGraph(g, inputs));
   }
 }
 
@@ -134,19 +158,12 @@ inline double RelativeL2(const Tensor& got, const Tensor& want) {
 // bit for bit. `pass` runs on `g`; `runs` fresh random input sets are compared
 // against an untouched copy.
 inline void CheckPassNumerics(Graph& g, Status (*pass)(Graph&), double tol = 1e-5, int runs = 3) {
-  ASSERT_TRUE(InferGraphShapes(g).ok());
-  ASSERT_TRUE(VerifyGraph(g).ok());
-  auto original = CloneGraph(g);
-  ASSERT_TRUE(original.ok()) << original.status().ToString();
-  Status s = pass(g);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  ASSERT_TRUE(InferGraphShapes(g).ok());
-  Status v = VerifyGraph(g);
-  ASSERT_TRUE(v.ok()) << v.ToString();
+  std::unique_ptr<Graph> original = ApplyPass(g, pass);
+  ASSERT_TRUE(original);
   std::mt19937 rng(std::random_device{}());
   for (int trial = 0; trial < runs; ++trial) {
     auto inputs = RandomInputs(g, rng);
-    std::vector<Tensor> want = RunGraph(**original, inputs), got = RunGraph(g, inputs);
+    std::vector<Tensor> want = RunGraph(*original, inputs), got = RunGraph(g, inputs);
     ASSERT_EQ(want.size(), got.size());
     for (size_t i = 0; i < want.size(); ++i) {
       ASSERT_EQ(want[i].dims(), got[i].dims()) << "output " << i;
@@ -154,6 +171,17 @@ inline void CheckPassNumerics(Graph& g, Status (*pass)(Graph&), double tol = 1e-
       EXPECT_LE(RelativeL2(got[i], want[i]), tol) << "output " << i;
     }
   }
+}
+
+// An int64 constant: rank 1, or rank 0 when `scalar` (one value).
+inline Value* IntConst(Graph& g, const std::string& name, std::vector<int64_t> v,
+                       bool scalar = false) {
+  Value* c = g.AddValue(name).value();
+  Dims dims = scalar ? Dims{} : Dims{static_cast<int64_t>(v.size())};
+  c->constant = Tensor::FromVector<int64_t>(v, dims);
+  c->dtype = DType::kInt64;
+  c->shape = Shape::FromDims(dims);
+  return c;
 }
 
 }  // namespace

@@ -24,21 +24,12 @@
 #include <set>
 
 #include "passes/pass_manager.h"
+#include "passes/rewrite_util.h"
 
 namespace frt {
 namespace {
 
-using Uses = std::map<const Value*, std::vector<Node*>>;  // one entry per reading input slot
-
-Uses BuildUses(const Graph& g) {
-  Uses uses;
-  for (Node* n : g.nodes()) {
-    for (const Value* in : n->inputs) {
-      if (in) uses[in].push_back(n);
-    }
-  }
-  return uses;
-}
+using Uses = rewrite::ReaderMap;  // one entry per reading input slot
 
 struct Matcher {
   const Graph& g;
@@ -228,28 +219,11 @@ std::optional<Match> MatchAt(const Matcher& mt, Node* n) {
 Status Rewrite(Graph& g, const std::map<const Node*, size_t>& pos, Match& m) {
   std::sort(m.nodes.begin(), m.nodes.end(),
             [&](const Node* a, const Node* b) { return pos.at(a) < pos.at(b); });
-  Node* last = m.nodes.back();
-  Node* fused = g.AddNode(m.op, last->name);
+  Node* fused = g.AddNode(m.op, m.nodes.back()->name);
   fused->opset = m.opset;
   fused->inputs = {m.x};
   fused->attrs = m.attrs;
-  for (const Node* n : m.nodes) {
-    fused->source_nodes.insert(fused->source_nodes.end(), n->source_nodes.begin(),
-                               n->source_nodes.end());
-  }
-  std::string base = StrCat(m.out->name, "/", OpKindName(m.op));
-  std::string name = base;
-  for (int i = 1; g.FindValue(name); ++i) name = StrCat(base, "_", i);
-  FRT_ASSIGN_OR_RETURN(Value * out, g.AddValue(name));
-  out->dtype = m.out->dtype;
-  out->shape = m.out->shape;
-  out->producer = fused;
-  fused->outputs = {out};
-  g.ReplaceAllUses(m.out, out);
-  for (auto it = m.nodes.rbegin(); it != m.nodes.rend(); ++it) {
-    FRT_RETURN_IF_ERROR(g.RemoveNode(*it));
-  }
-  return Status::Ok();
+  return rewrite::FinishFusion(g, fused, m.out, m.nodes);
 }
 
 }  // namespace
@@ -258,7 +232,7 @@ Status RecognizeActivations(Graph& graph) {
   FRT_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.TopologicalOrder());
   std::map<const Node*, size_t> pos;
   for (size_t i = 0; i < order.size(); ++i) pos[order[i]] = i;
-  Matcher mt{graph, BuildUses(graph)};
+  Matcher mt{graph, rewrite::CollectReaders(graph)};
   std::set<const Node*> removed;
   for (Node* n : order) {
     if (removed.count(n) || n->inputs.empty() || !n->inputs[0] || n->outputs.size() != 1) continue;
@@ -266,7 +240,7 @@ Status RecognizeActivations(Graph& graph) {
     if (!m) continue;
     removed.insert(m->nodes.begin(), m->nodes.end());
     FRT_RETURN_IF_ERROR(Rewrite(graph, pos, *m));
-    mt.uses = BuildUses(graph);  // x's readers changed
+    mt.uses = rewrite::CollectReaders(graph);  // x's readers changed
   }
   graph.RemoveDeadValues();
   return Status::Ok();

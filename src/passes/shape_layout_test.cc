@@ -25,15 +25,6 @@ Value* SymInput(Graph& g, const std::string& name, std::vector<Dim> dims) {
   return v;
 }
 
-Value* Ints(Graph& g, const std::string& name, std::vector<int64_t> data, bool scalar = false) {
-  Value* v = g.AddValue(name).value();
-  Dims dims = scalar ? Dims{} : Dims{static_cast<int64_t>(data.size())};
-  v->constant = Tensor::FromVector<int64_t>(data, dims);
-  v->dtype = DType::kInt64;
-  v->shape = Shape::FromDims(dims);
-  return v;
-}
-
 Value* OpAttrs(Graph& g, OpKind op, const std::string& out, std::vector<Value*> ins,
                std::vector<std::pair<std::string, AttrValue>> attrs) {
   Value* v = Op(g, op, out, std::move(ins));
@@ -43,9 +34,9 @@ Value* OpAttrs(Graph& g, OpKind op, const std::string& out, std::vector<Value*> 
 
 // Element `i` of Shape(x) as a rank-1 tensor: Unsqueeze(Gather(Shape(x), i)).
 Value* DimOf(Graph& g, Value* shape, int64_t i, const std::string& tag) {
-  Value* d = OpAttrs(g, OpKind::kGather, tag + "_d", {shape, Ints(g, tag + "_i", {i}, true)},
+  Value* d = OpAttrs(g, OpKind::kGather, tag + "_d", {shape, IntConst(g, tag + "_i", {i}, true)},
                      {{"axis", int64_t{0}}});
-  return Op(g, OpKind::kUnsqueeze, tag + "_u", {d, Ints(g, tag + "_axes", {0})});
+  return Op(g, OpKind::kUnsqueeze, tag + "_u", {d, IntConst(g, tag + "_axes", {0})});
 }
 
 std::map<std::string, Tensor> RandomFeeds(const Graph& g, const std::map<std::string, int64_t>& sym,
@@ -100,8 +91,8 @@ TEST(PassesFoldShapeGraph, ReshapeTargetFromShapeChainBecomesConstant) {
   Value* x = SymInput(g, "x", {Dim::Symbol("batch"), Dim::Symbol("seq"), 64});
   Value* s = Op(g, OpKind::kShape, "s", {x});
   Value* t = OpAttrs(g, OpKind::kConcat, "t",
-                     {DimOf(g, s, 0, "b"), DimOf(g, s, 1, "q"), Ints(g, "m1", {-1}),
-                      Ints(g, "hd", {16})},
+                     {DimOf(g, s, 0, "b"), DimOf(g, s, 1, "q"), IntConst(g, "m1", {-1}),
+                      IntConst(g, "hd", {16})},
                      {{"axis", int64_t{0}}});
   g.AddOutput(Op(g, OpKind::kReshape, "y", {x, t}));
   std::string ir = CheckSymbolic(g, FoldShapeGraph, kSizes, 0.0);
@@ -119,7 +110,7 @@ TEST(PassesFoldShapeGraph, StaticElementOfASymbolicShapeBecomesConstant) {
   Value* x = SymInput(g, "x", {Dim::Symbol("batch"), 8});
   Value* s = Op(g, OpKind::kShape, "s", {x});
   Value* h = DimOf(g, s, 1, "h");  // 8, although batch is symbolic
-  Value* t = OpAttrs(g, OpKind::kConcat, "t", {Ints(g, "m1", {-1}), h}, {{"axis", int64_t{0}}});
+  Value* t = OpAttrs(g, OpKind::kConcat, "t", {IntConst(g, "m1", {-1}), h}, {{"axis", int64_t{0}}});
   g.AddOutput(Op(g, OpKind::kReshape, "y", {x, t}));
   std::string ir = CheckSymbolic(g, FoldShapeGraph, kSizes, 0.0);
   EXPECT_EQ(ir.find("Shape("), std::string::npos) << ir;
@@ -136,7 +127,7 @@ TEST(PassesFoldShapeGraph, LeavesTargetsItCannotExpress) {
   Value* b = DimOf(g, s, 0, "b");
   Value* q = DimOf(g, s, 1, "q");
   Value* bq = Op(g, OpKind::kMul, "bq", {b, q});
-  Value* t = OpAttrs(g, OpKind::kConcat, "t", {bq, Ints(g, "m1", {-1})}, {{"axis", int64_t{0}}});
+  Value* t = OpAttrs(g, OpKind::kConcat, "t", {bq, IntConst(g, "m1", {-1})}, {{"axis", int64_t{0}}});
   g.AddOutput(Op(g, OpKind::kReshape, "y", {x, t}));
   std::string ir = CheckSymbolic(g, FoldShapeGraph, kSizes, 0.0);
   EXPECT_NE(ir.find("Reshape(%x, %t)"), std::string::npos) << ir;
@@ -154,7 +145,7 @@ TEST(SymbolicShapes, SliceOfAPositionTableUsesProfileBounds) {
     table->dtype = DType::kInt64;
     table->shape = Shape::FromDims({1, 64});
     Value* q = DimOf(g, Op(g, OpKind::kShape, "s", {x}), 1, "q");
-    g.AddOutput(Op(g, OpKind::kSlice, "y", {table, Ints(g, "st", {0}), q, Ints(g, "ax", {1})}));
+    g.AddOutput(Op(g, OpKind::kSlice, "y", {table, IntConst(g, "st", {0}), q, IntConst(g, "ax", {1})}));
     g.symbol_upper_bounds["seq"] = bound;
     ASSERT_TRUE(InferGraphShapes(g).ok());
     // Within the table in every profile: exactly seq elements; past it, the
@@ -168,17 +159,17 @@ TEST(SymbolicShapes, RangeExpandAndWhereOfShapeTensors) {
   g.name = "mask";
   Value* x = SymInput(g, "x", {Dim::Symbol("batch"), Dim::Symbol("seq")});
   Value* s = Op(g, OpKind::kShape, "s", {x});
-  Value* q = OpAttrs(g, OpKind::kGather, "q", {s, Ints(g, "one", {1}, true)},
+  Value* q = OpAttrs(g, OpKind::kGather, "q", {s, IntConst(g, "one", {1}, true)},
                      {{"axis", int64_t{0}}});
-  Value* r = Op(g, OpKind::kRange, "r", {Ints(g, "zero", {0}, true), q, Ints(g, "step", {1}, true)});
+  Value* r = Op(g, OpKind::kRange, "r", {IntConst(g, "zero", {0}, true), q, IntConst(g, "step", {1}, true)});
   // Expand target as the TorchScript exporter writes it: Where(Equal(t, -1), 1, t).
   Value* t = OpAttrs(g, OpKind::kConcat, "t",
-                     {DimOf(g, s, 0, "b"), Ints(g, "m1", {-1}), DimOf(g, s, 1, "c")},
+                     {DimOf(g, s, 0, "b"), IntConst(g, "m1", {-1}), DimOf(g, s, 1, "c")},
                      {{"axis", int64_t{0}}});
-  Value* neg = Ints(g, "neg", {-1, -1, -1});
+  Value* neg = IntConst(g, "neg", {-1, -1, -1});
   Value* eq = Op(g, OpKind::kEqual, "eq", {t, neg});
-  Value* sel = Op(g, OpKind::kWhere, "sel", {eq, Ints(g, "ones", {1, 1, 1}), t});
-  Value* xr = Op(g, OpKind::kUnsqueeze, "xr", {x, Ints(g, "ax1", {1})});  // [batch,1,seq]
+  Value* sel = Op(g, OpKind::kWhere, "sel", {eq, IntConst(g, "ones", {1, 1, 1}), t});
+  Value* xr = Op(g, OpKind::kUnsqueeze, "xr", {x, IntConst(g, "ax1", {1})});  // [batch,1,seq]
   g.AddOutput(r);
   g.AddOutput(Op(g, OpKind::kExpand, "e", {xr, sel}));
   Status st = InferGraphShapes(g);
@@ -209,9 +200,9 @@ TEST(PassesSimplifyLayout, MergesReshapesAndDropsNoOps) {
   Graph g;
   g.name = "rr";
   Value* x = SymInput(g, "x", {Dim::Symbol("batch"), 6, 4});
-  Value* a = Op(g, OpKind::kReshape, "a", {x, Ints(g, "ta", {0, 24})});
-  Value* b = Op(g, OpKind::kReshape, "b", {a, Ints(g, "tb", {-1, 3, 8})});
-  Value* c = Op(g, OpKind::kReshape, "c", {b, Ints(g, "tc", {0, 3, 8})});  // no-op
+  Value* a = Op(g, OpKind::kReshape, "a", {x, IntConst(g, "ta", {0, 24})});
+  Value* b = Op(g, OpKind::kReshape, "b", {a, IntConst(g, "tb", {-1, 3, 8})});
+  Value* c = Op(g, OpKind::kReshape, "c", {b, IntConst(g, "tc", {0, 3, 8})});  // no-op
   g.AddOutput(Op(g, OpKind::kRelu, "y", {c}));
   std::string ir = CheckSymbolic(g, SimplifyLayout, kSizes, 0.0);
   EXPECT_EQ(ir,
@@ -227,12 +218,12 @@ void BuildFlattenedGemm(Graph& g, bool trans_b, float beta) {
   g.name = "linear";
   Value* x = SymInput(g, "x", {Dim::Symbol("batch"), Dim::Symbol("seq"), 8});
   Value* s = Op(g, OpKind::kShape, "s", {x});
-  Value* flat = Op(g, OpKind::kReshape, "flat", {x, Ints(g, "t1", {-1, 8})});
+  Value* flat = Op(g, OpKind::kReshape, "flat", {x, IntConst(g, "t1", {-1, 8})});
   Value* w = trans_b ? ConstNd(g, "w", {6, 8}, RandomData(48, 1)) : ConstNd(g, "w", {8, 6}, RandomData(48, 1));
   Value* mm = OpAttrs(g, OpKind::kGemm, "mm", {flat, w, Const(g, "c", RandomData(6, 2))},
                       {{"transB", int64_t{trans_b}}, {"beta", beta}});
   Value* t2 = OpAttrs(g, OpKind::kConcat, "t2",
-                      {DimOf(g, s, 0, "b"), DimOf(g, s, 1, "q"), Ints(g, "n", {6})},
+                      {DimOf(g, s, 0, "b"), DimOf(g, s, 1, "q"), IntConst(g, "n", {6})},
                       {{"axis", int64_t{0}}});
   g.AddOutput(Op(g, OpKind::kReshape, "y", {mm, t2}));
   for (const char* v : {"flat", "mm", "y"}) g.FindValue(v)->producer->source_nodes = {v};
@@ -269,10 +260,10 @@ TEST(PassesSimplifyLayout, LastAxesSwapThrough3dBecomesOneTranspose) {
   Value* s = Op(g, OpKind::kShape, "s", {x});
   const int64_t kMax = std::numeric_limits<int64_t>::max();
   const int64_t kMin = std::numeric_limits<int64_t>::min();
-  Value* last = Op(g, OpKind::kSlice, "last", {s, Ints(g, "l0", {-1}), Ints(g, "l1", {kMax})});
-  Value* prev = Op(g, OpKind::kSlice, "prev", {s, Ints(g, "p0", {-2}), Ints(g, "p1", {-1})});
-  Value* lead = Op(g, OpKind::kSlice, "lead", {s, Ints(g, "h0", {kMin}), Ints(g, "h1", {-2})});
-  Value* t1 = OpAttrs(g, OpKind::kConcat, "t1", {Ints(g, "m1", {-1}), prev, last},
+  Value* last = Op(g, OpKind::kSlice, "last", {s, IntConst(g, "l0", {-1}), IntConst(g, "l1", {kMax})});
+  Value* prev = Op(g, OpKind::kSlice, "prev", {s, IntConst(g, "p0", {-2}), IntConst(g, "p1", {-1})});
+  Value* lead = Op(g, OpKind::kSlice, "lead", {s, IntConst(g, "h0", {kMin}), IntConst(g, "h1", {-2})});
+  Value* t1 = OpAttrs(g, OpKind::kConcat, "t1", {IntConst(g, "m1", {-1}), prev, last},
                       {{"axis", int64_t{0}}});
   Value* r1 = Op(g, OpKind::kReshape, "r1", {x, t1});
   Value* tr = OpAttrs(g, OpKind::kTranspose, "tr", {r1}, {{"perm", std::vector<int64_t>{0, 2, 1}}});

@@ -23,6 +23,7 @@
 #include "ir/shape_inference.h"
 #include "ir/symbolic_values.h"
 #include "passes/pass_manager.h"
+#include "passes/rewrite_util.h"
 
 namespace frt {
 namespace {
@@ -76,17 +77,6 @@ bool ShapesProvablyEqual(const Value* a, const Value* b) {
     if (!SameDim((*a->shape)[i], (*b->shape)[i])) return false;
   }
   return true;
-}
-
-void AppendSources(Node& to, const Node& from) {
-  to.source_nodes.insert(to.source_nodes.end(), from.source_nodes.begin(),
-                         from.source_nodes.end());
-}
-
-std::string UniqueName(const Graph& g, const std::string& base) {
-  std::string name = base;
-  for (int k = 1; g.FindValue(name); ++k) name = base + "_" + std::to_string(k);
-  return name;
 }
 
 // Readers of `y` read `x` instead and `node` (which produced y) goes.
@@ -170,7 +160,7 @@ Result<Tensor> TransposeMatrix(const Tensor& w) {
 }
 
 Value* NewConstant(Graph& g, const std::string& base, Tensor t, DType dtype) {
-  Value* v = g.AddValue(UniqueName(g, base)).value();
+  Value* v = g.AddValue(rewrite::FreshName(g, base)).value();
   v->dtype = dtype;
   v->shape = Shape::FromDims(t.dims());
   v->constant = std::move(t);
@@ -182,7 +172,7 @@ Node* NewNode(Graph& g, OpKind op, const std::string& name, std::vector<Value*> 
   Node* n = g.AddNode(op, name);
   n->opset = opset;
   n->inputs = std::move(inputs);
-  Value* out = g.AddValue(UniqueName(g, out_base)).value();
+  Value* out = g.AddValue(rewrite::FreshName(g, out_base)).value();
   out->dtype = dtype;
   out->producer = n;
   n->outputs = {out};
@@ -231,9 +221,9 @@ Result<bool> UnflattenGemm(Graph& g, Node& gemm, const SymbolicValues& sym) {
   }
   Node* mm = NewNode(g, OpKind::kMatMul, gemm.name, {flatten->inputs[0], weight},
                      y->name + "/matmul", dt, 13);
-  AppendSources(*mm, *flatten);
-  AppendSources(*mm, gemm);
-  AppendSources(*mm, *unflatten);
+  rewrite::AppendSources(*mm, *flatten);
+  rewrite::AppendSources(*mm, gemm);
+  rewrite::AppendSources(*mm, *unflatten);
   Value* result = mm->outputs[0];
   if (gemm.has_input(2)) {
     Value* bias = gemm.inputs[2];
@@ -290,9 +280,9 @@ Result<bool> SwapLastAxesThrough3d(Graph& g, Node& transpose, const SymbolicValu
   Node* t = NewNode(g, OpKind::kTranspose, transpose.name, {merge->inputs[0]},
                     split->outputs[0]->name + "/transpose", t_out->dtype, 13);
   t->attrs.Set("perm", perm);
-  AppendSources(*t, *merge);
-  AppendSources(*t, transpose);
-  AppendSources(*t, *split);
+  rewrite::AppendSources(*t, *merge);
+  rewrite::AppendSources(*t, transpose);
+  rewrite::AppendSources(*t, *split);
   g.ReplaceAllUses(split->outputs[0], t->outputs[0]);
   FRT_RETURN_IF_ERROR(g.RemoveNode(split));
   FRT_RETURN_IF_ERROR(g.RemoveNode(&transpose));

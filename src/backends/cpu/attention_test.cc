@@ -28,15 +28,6 @@ struct Case {
   int fully_masked_row = -1;  // bool mask: query row (all batches, heads) with no key
 };
 
-Value* IntConst(Graph& g, const std::string& name, std::vector<int64_t> v) {
-  Value* c = g.AddValue(name).value();
-  int64_t n = static_cast<int64_t>(v.size());
-  c->constant = Tensor::FromVector<int64_t>(v, {n});
-  c->dtype = DType::kInt64;
-  c->shape = Shape::FromDims({n});
-  return c;
-}
-
 Value* BoolConst(Graph& g, const std::string& name, const Dims& dims, std::mt19937& rng,
                  int fully_masked_row) {
   Tensor t = Tensor::Allocate(DType::kBool, dims).value();
