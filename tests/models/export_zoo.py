@@ -235,6 +235,10 @@ def export_one(torch, name, size, out_dir):
               "trying dynamo",
               file=sys.stderr)
         exporter = "dynamo"
+        # torch.export specializes a dimension of size 1 into a constant (the exported graph
+        # would only accept batch 1): trace with the batch repeated to 2 when it is 1.
+        args = tuple(a.repeat(2, *([1] * (a.dim() - 1))) if a.dim() and a.shape[0] == 1 else a
+                     for a in args)
         # forward(*args) takes one tuple: its dynamic shapes are one tuple of per-input dicts.
         dims = {}
         shapes = tuple({axis: dims.setdefault(dim, torch.export.Dim(dim))
