@@ -348,3 +348,48 @@ TEST(HostShapeSteps, ExportedBertRunsNoShapeLayers) {
 
 }  // namespace
 }  // namespace frt
+
+namespace frt {
+namespace {
+
+// A plan from an untrusted file may mark any step host.shape: where shape
+// propagation cannot produce the values (data-dependent ones), the runtime
+// runs the step's CPU kernel instead, with the same results.
+TEST(HostShapeSteps, StepsPropagationCannotComputeFallBackToTheirKernel) {
+  auto network =
+      ParseOnnxFile(std::string(FRT_SOURCE_DIR) + "/models/tiny_transformer.onnx");
+  ASSERT_TRUE(network.ok()) << network.status().ToString();
+  BuilderConfig config;
+  OptimizationProfile p;
+  ASSERT_TRUE(p.SetShapes("x", {1, 1, 64}, {2, 8, 64}, {4, 16, 64}).ok());
+  config.profiles = {p};
+  auto engine = Builder::Build(*network, config);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto bytes = WriteEngine((*engine)->plan());
+  ASSERT_TRUE(bytes.ok());
+  auto plan = ReadEngine(*bytes, "test");
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  for (PlanStep& step : plan->steps) step.tactic = kHostShapeTactic;
+  auto marked = Engine::FromPlan(std::make_unique<Plan>(std::move(*plan)));
+  ASSERT_TRUE(marked.ok()) << marked.status().ToString();
+  Tensor x = Tensor::Allocate(DType::kFloat32, {3, 5, 64}).value();
+  std::mt19937 rng(std::random_device{}());
+  std::normal_distribution<float> dist;
+  for (float& f : x.span<float>()) f = dist(rng);
+  std::vector<Tensor> outs;
+  for (const std::shared_ptr<Engine>& e : {*engine, *marked}) {
+    auto ctx = e->CreateContext();
+    ASSERT_TRUE(ctx.ok());
+    Tensor y = Tensor::Allocate(DType::kFloat32, {3, 5, 64}).value();
+    ASSERT_TRUE((*ctx)->SetInputShape("x", x.dims()).ok());
+    ASSERT_TRUE((*ctx)->SetTensorAddress("x", x.raw(), x.nbytes()).ok());
+    ASSERT_TRUE((*ctx)->SetTensorAddress("y", y.raw(), y.nbytes()).ok());
+    Status s = (*ctx)->Execute();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    outs.push_back(std::move(y));
+  }
+  ExpectBitIdentical({outs[0]}, {outs[1]});
+}
+
+}  // namespace
+}  // namespace frt
