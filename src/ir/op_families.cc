@@ -12,6 +12,7 @@ void RegisterAllOpFamilies(OpRegistry& r) {
   RegisterFusedEpilogueOps(r);
   RegisterFusedPointwiseOps(r);
   RegisterAttentionOps(r);
+  RegisterFusedSoftmaxOps(r);
 }
 
 }  // namespace frt

@@ -18,6 +18,7 @@ void RegisterFusedEpilogueOps(OpRegistry& r);  // ops/fused_epilogue.cc (FusedMa
 void RegisterFusedPointwiseOps(OpRegistry& r); // ops/fused_pointwise.cc (Gelu, Swish,
                                                //   RMSNormalization, FusedPointwise)
 void RegisterAttentionOps(OpRegistry& r);      // ops/attention.cc (MultiHeadAttention)
+void RegisterFusedSoftmaxOps(OpRegistry& r);   // ops/fused_softmax.cc (FusedSoftmax)
 
 void RegisterAllOpFamilies(OpRegistry& r);
 

@@ -265,9 +265,11 @@ Status FuseNormalization(Graph& graph) {
   std::map<const Node*, size_t> pos;
   for (size_t i = 0; i < order.size(); ++i) pos[order[i]] = i;
   Matcher mt{graph, rewrite::CollectReaders(graph)};
-  std::set<const Node*> removed;  // each match holds one Sqrt: no anchor is ever removed early
+  // Matches remove nodes after their Sqrt in the order (the gamma Mul, the beta
+  // Add): test membership before touching a node.
+  std::set<const Node*> removed;
   for (Node* n : order) {
-    if (n->op != OpKind::kSqrt || removed.count(n) || !n->has_input(0)) continue;
+    if (removed.count(n) || n->op != OpKind::kSqrt || !n->has_input(0)) continue;
     std::optional<Match> m = MatchAt(mt, n);
     if (!m) continue;
     removed.insert(m->nodes.begin(), m->nodes.end());

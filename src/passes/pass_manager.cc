@@ -31,6 +31,7 @@ const std::vector<Pass>& RegisteredPasses() {
       {"fold_batch_norm", FoldBatchNorm, 1},
       {"fuse_attention", FuseAttention, 1},
       {"simplify_layout", SimplifyLayout, 1},  // again: attention freed flatten/Gemm pairs
+      {"fuse_softmax", FuseSoftmax, 1},        // softmaxes outside attention
       {"fuse_conv_epilogue", FuseConvEpilogue, 1},
       {"fuse_gemm_epilogue", FuseGemmEpilogue, 1},
       {"fuse_qkv", FuseQkv, 1},

@@ -49,6 +49,7 @@ Status RecognizeActivations(Graph& graph);   // erf/tanh GELU, SiLU, Mish -> one
 Status FuseNormalization(Graph& graph);      // decomposed LayerNorm / RMSNorm -> one op
 Status FoldBatchNorm(Graph& graph);          // Conv (+bias) + BatchNormalization -> Conv
 Status FuseAttention(Graph& graph);          // scaled-dot-product pattern -> MultiHeadAttention
+Status FuseSoftmax(Graph& graph);            // Softmax(scale * x + mask) -> FusedSoftmax
 Status FuseConvEpilogue(Graph& graph);       // Conv + bias + activation + residual -> FusedConv
 Status FuseGemmEpilogue(Graph& graph);       // MatMul/Gemm + bias + act + residual -> FusedMatMul
 Status FuseQkv(Graph& graph);                // Q, K, V projections -> one packed GEMM

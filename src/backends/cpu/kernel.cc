@@ -26,6 +26,7 @@ const CpuKernelRegistry& CpuKernelRegistry::Global() {
     RegisterFusedEpilogueKernels(*r);
     RegisterFusedPointwiseKernels(*r);
     RegisterAttentionKernels(*r);
+    RegisterFusedSoftmaxKernels(*r);
     return r;
   }();
   return *registry;

@@ -15,5 +15,6 @@ void RegisterControlFlowKernels(CpuKernelRegistry& r);
 void RegisterFusedEpilogueKernels(CpuKernelRegistry& r);   // fused_epilogue.cc
 void RegisterFusedPointwiseKernels(CpuKernelRegistry& r);  // fused_pointwise.cc
 void RegisterAttentionKernels(CpuKernelRegistry& r);       // attention.cc
+void RegisterFusedSoftmaxKernels(CpuKernelRegistry& r);    // fused_softmax.cc
 
 }  // namespace frt
