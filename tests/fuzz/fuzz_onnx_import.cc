@@ -1,8 +1,10 @@
-// libFuzzer harness for the ONNX importer: bytes -> ImportOnnxBytes (protobuf
-// parse, import rules, static shape/type inference) -> IR verifier, printer and
-// concrete shape propagation with every dynamic input dimension set to 2.
-// Any crash, sanitizer report, or error from the verifier on a graph the
-// importer accepted is a bug. External data is refused (empty base_dir), so the
+// libFuzzer harness for the ONNX importer and the optimizer: bytes ->
+// ImportOnnxBytes (protobuf parse, import rules, static shape/type inference)
+// -> IR verifier, printer and concrete shape propagation with every dynamic
+// input dimension set to 2 -> the optimizer's passes (level 3, the verifier
+// after each) -> concrete propagation again on the optimized graph. Any crash,
+// sanitizer report, internal error, or verifier error on a graph the importer
+// accepted (or a pass produced) is a bug. External data is refused (empty base_dir), so the
 // harness never touches the file system.
 #include <cstdint>
 #include <cstdio>
@@ -14,7 +16,9 @@
 #include "core/tensor.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
+#include "ir/shape_inference.h"
 #include "onnx/importer.h"
+#include "passes/pass_manager.h"
 
 namespace {
 
@@ -60,5 +64,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!values.ok() && values.status().code() == frt::StatusCode::kInternal) {
     Fail("internal error in shape propagation", values.status());
   }
+  if (!values.ok()) return 0;  // invalid at these sizes: nothing to optimize
+
+  // The optimizer must keep a valid graph valid: a pass error is acceptable
+  // only as a clean refusal (never kInternal, never a verifier failure), and
+  // the optimized graph must still propagate at the same sizes.
+  frt::Graph& mutable_graph = **graph;
+  frt::Status optimized = frt::RunPasses(mutable_graph, 3, {}, /*verify_each=*/true);
+  if (!optimized.ok()) {
+    if (optimized.code() == frt::StatusCode::kInternal ||
+        optimized.message().find("IR verifier after pass") != std::string::npos) {
+      Fail("optimizer", optimized);
+    }
+    return 0;
+  }
+  // The original propagated at these sizes, so the optimized graph must too.
+  auto after = frt::PropagateConcreteShapes(mutable_graph, dims);
+  if (!after.ok()) Fail("shape propagation after the optimizer", after.status());
   return 0;
 }
