@@ -6,6 +6,7 @@
 #include "fusionrt/builder.h"
 
 #include <chrono>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "backends/cpu/reference_executor.h"
@@ -63,8 +64,9 @@ std::string MiB(uint64_t bytes) {
 // Range(0, sequence), ...): they become host.shape steps, evaluated on the host
 // when input shapes are set rather than run as layers. Graph outputs stay
 // ordinary steps (they are written into the caller's buffers).
+// `known_at[v]`: at how many of the `points` profile points propagation knew v's value.
 void MarkHostShapeSteps(const Graph& graph, std::vector<PlanStep>& steps,
-                        const std::vector<ConcreteValues>& points) {
+                        const std::unordered_map<const Value*, int>& known_at, int points) {
   std::vector<Node*> nodes = graph.nodes();
   std::unordered_set<const Value*> outputs(graph.outputs().begin(), graph.outputs().end());
   for (PlanStep& step : steps) {
@@ -72,11 +74,8 @@ void MarkHostShapeSteps(const Graph& graph, std::vector<PlanStep>& steps,
     bool known = !n->outputs.empty();
     for (const Value* out : n->outputs) {
       if (!out) continue;
-      known = known && !outputs.count(out);
-      for (const ConcreteValues& values : points) {
-        auto it = values.find(out);
-        known = known && it != values.end() && it->second.value.has_value();
-      }
+      auto it = known_at.find(out);
+      known = known && !outputs.count(out) && it != known_at.end() && it->second == points;
     }
     if (known) step.tactic = kHostShapeTactic;
   }
@@ -181,7 +180,8 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
   log.Phase(StrCat("kernels chosen for ", plan->steps.size(), " layers"));
 
   static const char* kPointNames[] = {"min", "opt", "max"};
-  std::vector<ConcreteValues> points;  // every profile's min, opt and max
+  std::unordered_map<const Value*, int> known_at;  // over every profile's min, opt and max
+  int points = 0;
   for (size_t p = 0; p < plan->profiles.size(); ++p) {
     Profile& profile = plan->profiles[p];
     for (int which = 0; which < 3; ++which) {
@@ -191,7 +191,10 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
         return values.status().WithPrefix(
             StrCat("profile ", p, " at its ", kPointNames[which], " shapes"));
       }
-      points.push_back(*values);
+      ++points;
+      for (const auto& [v, c] : *values) {
+        if (c.value) ++known_at[v];
+      }
       if (which != 2) continue;
       auto memory = PlanActivationMemory(graph, plan->steps, *values);
       if (!memory.ok()) return memory.status().WithPrefix(StrCat("profile ", p));
@@ -208,7 +211,7 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
   }
 
   if (config.optimization_level >= 1) {
-    MarkHostShapeSteps(graph, plan->steps, points);
+    MarkHostShapeSteps(graph, plan->steps, known_at, points);
     size_t host = 0;
     for (const PlanStep& st : plan->steps) host += st.tactic == kHostShapeTactic;
     log.Info(StrCat(host, " of ", plan->steps.size(),

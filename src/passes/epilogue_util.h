@@ -56,15 +56,6 @@ inline Result<Tensor> TensorFromDoubles(DType dtype, const Dims& dims,
   return t;
 }
 
-// A new constant value holding `t`, named `base` (suffixed when taken).
-inline Result<Value*> AddConstant(Graph& g, const std::string& base, Tensor t) {
-  FRT_ASSIGN_OR_RETURN(Value * v, g.AddValue(rewrite::FreshName(g, base)));
-  v->dtype = t.dtype();
-  v->shape = Shape::FromDims(t.dims());
-  v->constant = std::move(t);
-  return v;
-}
-
 // When `add` is a two-input Add reading `cur` exactly once: its other
 // operand; else nullptr.
 inline Value* OtherOperand(const Node& add, const Value* cur) {

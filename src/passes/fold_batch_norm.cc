@@ -21,7 +21,7 @@
 namespace frt {
 namespace {
 
-using epilogue::AddConstant;
+using rewrite::AddConstant;
 using epilogue::FixedConstant;
 using epilogue::IsComputeFloat;
 using epilogue::TensorFromDoubles;

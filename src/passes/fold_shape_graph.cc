@@ -19,6 +19,7 @@
 // than as executed layers.
 #include "ir/shape_inference.h"
 #include "passes/pass_manager.h"
+#include "passes/rewrite_util.h"
 #include "ir/symbolic_values.h"
 
 namespace frt {
@@ -47,14 +48,9 @@ std::optional<std::vector<int64_t>> AllConstant(const SymbolicTensor& t) {
 // A new constant input for `node`'s input `i`: a fresh value, so that other
 // readers of the old target keep theirs.
 Status SetConstantInput(Graph& graph, Node& node, size_t i, const std::vector<int64_t>& values) {
-  std::string base = node.inputs[i]->name + "_folded";
-  std::string name = base;
-  for (int k = 1; graph.FindValue(name); ++k) name = base + "_" + std::to_string(k);
-  FRT_ASSIGN_OR_RETURN(Value * v, graph.AddValue(name));
-  v->dtype = DType::kInt64;
-  v->constant = IntTensor(DType::kInt64, values, false);
-  v->shape = Shape::FromDims({static_cast<int64_t>(values.size())});
-  node.inputs[i] = v;
+  FRT_ASSIGN_OR_RETURN(node.inputs[i],
+                       rewrite::AddConstant(graph, node.inputs[i]->name + "_folded",
+                                            IntTensor(DType::kInt64, values, false)));
   return Status::Ok();
 }
 

@@ -114,7 +114,7 @@ Status Rewrite(Graph& g, Node* conv, const Epilogue& e) {
     FRT_ASSIGN_OR_RETURN(
         Tensor t, epilogue::TensorFromDoubles(y->dtype, {static_cast<int64_t>(b.size())}, b));
     FRT_ASSIGN_OR_RETURN(
-        bias, epilogue::AddConstant(g, e.absorbed[0]->outputs[0]->name + "/bias", std::move(t)));
+        bias, rewrite::AddConstant(g, e.absorbed[0]->outputs[0]->name + "/bias", std::move(t)));
   }
   Node* fused = g.AddNode(OpKind::kFusedConv, conv->name);
   fused->opset = 1;

@@ -173,7 +173,7 @@ Status Rewrite(Graph& g, Node* core, const Plan& p) {
       const Value* y = core->outputs[0];
       FRT_ASSIGN_OR_RETURN(Tensor t, epilogue::TensorFromDoubles(y->dtype, p.const_bias->dims,
                                                                  p.const_bias->values));
-      FRT_ASSIGN_OR_RETURN(bias, epilogue::AddConstant(g, y->name + "/bias", std::move(t)));
+      FRT_ASSIGN_OR_RETURN(bias, rewrite::AddConstant(g, y->name + "/bias", std::move(t)));
     }
   }
   Node* fused = g.AddNode(OpKind::kFusedMatMul, core->name);

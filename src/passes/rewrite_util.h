@@ -44,6 +44,15 @@ inline std::string FreshName(const Graph& g, const std::string& base) {
   return name;
 }
 
+// A new constant value holding `t`, named `base` (suffixed when taken).
+inline Result<Value*> AddConstant(Graph& g, const std::string& base, Tensor t) {
+  FRT_ASSIGN_OR_RETURN(Value * v, g.AddValue(FreshName(g, base)));
+  v->dtype = t.dtype();
+  v->shape = Shape::FromDims(t.dims());
+  v->constant = std::move(t);
+  return v;
+}
+
 inline void AppendSources(Node& to, const Node& from) {
   to.source_nodes.insert(to.source_nodes.end(), from.source_nodes.begin(),
                          from.source_nodes.end());

@@ -30,24 +30,10 @@ namespace {
 
 constexpr int kMaxRounds = 8;
 
-std::vector<Node*> Readers(const Graph& g, const Value* v) {
-  std::vector<Node*> out;
-  for (Node* n : g.nodes()) {
-    for (const Value* in : n->inputs) {
-      if (in == v) {
-        out.push_back(n);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-// `v` is read by exactly one node and is not observable from outside.
-bool OnlyFeeds(const Graph& g, const Value* v, const Node* reader) {
-  if (g.IsNamePinned(v)) return false;
-  std::vector<Node*> r = Readers(g, v);
-  return r.size() == 1 && r[0] == reader;
+// `v` is read once, by `reader`, and is not observable from outside.
+bool OnlyFeeds(const Graph& g, const rewrite::ReaderMap& readers, const Value* v,
+               const Node* reader) {
+  return rewrite::SoleReader(g, readers, v) == reader;
 }
 
 Node* ProducerOf(const Value* v, OpKind op) {
@@ -88,7 +74,7 @@ Status Bypass(Graph& g, Node& node, Value* x) {
   return g.RemoveNode(&node);
 }
 
-Result<bool> FoldTransposePair(Graph& g, Node& outer) {
+Result<bool> FoldTransposePair(Graph& g, const rewrite::ReaderMap& readers, Node& outer) {
   Node* inner = ProducerOf(outer.inputs[0], OpKind::kTranspose);
   const Value* x = inner ? inner->inputs[0] : outer.inputs[0];
   if (!x->shape) return false;
@@ -96,7 +82,7 @@ Result<bool> FoldTransposePair(Graph& g, Node& outer) {
   std::vector<int64_t> perm = PermOf(outer, rank);
   if (perm.size() != rank) return false;
   if (inner) {
-    if (!OnlyFeeds(g, outer.inputs[0], &outer)) return false;
+    if (!OnlyFeeds(g, readers, outer.inputs[0], &outer)) return false;
     std::vector<int64_t> first = PermOf(*inner, rank);
     if (first.size() != rank) return false;
     std::vector<int64_t> composed(rank);
@@ -113,9 +99,9 @@ Result<bool> FoldTransposePair(Graph& g, Node& outer) {
   return inner != nullptr || IsIdentityPerm(perm);
 }
 
-Result<bool> FoldReshapePair(Graph& g, Node& outer) {
+Result<bool> FoldReshapePair(Graph& g, const rewrite::ReaderMap& readers, Node& outer) {
   Node* inner = ProducerOf(outer.inputs[0], OpKind::kReshape);
-  if (!inner || !OnlyFeeds(g, outer.inputs[0], &outer) || !IsConst(outer.inputs[1])) return false;
+  if (!inner || !OnlyFeeds(g, readers, outer.inputs[0], &outer) || !IsConst(outer.inputs[1])) return false;
   const Tensor& target = *outer.inputs[1]->constant;
   auto values = target.ToInt64Vector();
   if (!values.ok()) return false;
@@ -159,14 +145,6 @@ Result<Tensor> TransposeMatrix(const Tensor& w) {
   return t;
 }
 
-Value* NewConstant(Graph& g, const std::string& base, Tensor t, DType dtype) {
-  Value* v = g.AddValue(rewrite::FreshName(g, base)).value();
-  v->dtype = dtype;
-  v->shape = Shape::FromDims(t.dims());
-  v->constant = std::move(t);
-  return v;
-}
-
 Node* NewNode(Graph& g, OpKind op, const std::string& name, std::vector<Value*> inputs,
               const std::string& out_base, DType dtype, int opset) {
   Node* n = g.AddNode(op, name);
@@ -181,17 +159,19 @@ Node* NewNode(Graph& g, OpKind op, const std::string& name, std::vector<Value*> 
 
 // Reshape(x: [..., K] -> [-1, K]) -> Gemm(., W, C) -> Reshape(-> [..., N])
 // becomes MatMul(x, W) + C on x's own rank.
-Result<bool> UnflattenGemm(Graph& g, Node& gemm, const SymbolicValues& sym) {
+Result<bool> UnflattenGemm(Graph& g, const rewrite::ReaderMap& readers, Node& gemm,
+                           const SymbolicValues& sym) {
   Node* flatten = ProducerOf(gemm.inputs[0], OpKind::kReshape);
   Value* y = gemm.outputs[0];
-  if (!flatten || !OnlyFeeds(g, gemm.inputs[0], &gemm) || !IsConst(gemm.inputs[1])) return false;
+  if (!flatten || !OnlyFeeds(g, readers, gemm.inputs[0], &gemm) || !IsConst(gemm.inputs[1])) {
+    return false;
+  }
   if (gemm.has_input(2) && !IsConst(gemm.inputs[2])) return false;
   if (gemm.attrs.GetInt("transA", 0) != 0 || gemm.attrs.GetFloat("alpha", 1.0f) != 1.0f) {
     return false;
   }
-  std::vector<Node*> readers = Readers(g, y);
-  if (g.IsNamePinned(y) || readers.size() != 1 || readers[0]->op != OpKind::kReshape) return false;
-  Node* unflatten = readers[0];
+  Node* unflatten = rewrite::SoleReader(g, readers, y);
+  if (!unflatten || unflatten->op != OpKind::kReshape) return false;
   const Value* x = flatten->inputs[0];
   const Tensor& w = *gemm.inputs[1]->constant;
   if (!x->shape || x->shape->rank() < 3 || w.dims().size() != 2 || !unflatten->has_input(1)) {
@@ -217,7 +197,7 @@ Result<bool> UnflattenGemm(Graph& g, Node& gemm, const SymbolicValues& sym) {
   Value* weight = gemm.inputs[1];
   if (trans_b) {
     FRT_ASSIGN_OR_RETURN(Tensor wt, TransposeMatrix(w));
-    weight = NewConstant(g, weight->name + "_t", std::move(wt), weight->dtype);
+    FRT_ASSIGN_OR_RETURN(weight, rewrite::AddConstant(g, weight->name + "_t", std::move(wt)));
   }
   Node* mm = NewNode(g, OpKind::kMatMul, gemm.name, {flatten->inputs[0], weight},
                      y->name + "/matmul", dt, 13);
@@ -232,7 +212,7 @@ Result<bool> UnflattenGemm(Graph& g, Node& gemm, const SymbolicValues& sym) {
       if (bias->dtype != DType::kFloat32) return false;
       FRT_ASSIGN_OR_RETURN(Tensor scaled, bias->constant->Clone());
       for (int64_t i = 0; i < scaled.num_elements(); ++i) scaled.data<float>()[i] *= beta;
-      bias = NewConstant(g, bias->name + "_scaled", std::move(scaled), bias->dtype);
+      FRT_ASSIGN_OR_RETURN(bias, rewrite::AddConstant(g, bias->name + "_scaled", std::move(scaled)));
     }
     Node* add = NewNode(g, OpKind::kAdd, gemm.name + "/bias", {result, bias},
                         y->name + "/bias", dt, 14);
@@ -248,16 +228,14 @@ Result<bool> UnflattenGemm(Graph& g, Node& gemm, const SymbolicValues& sym) {
 
 // Reshape(x: [..., a, b] -> [-1, a, b]) -> Transpose(0, 2, 1) ->
 // Reshape(-> [..., b, a]) is a transpose of x's last two axes.
-Result<bool> SwapLastAxesThrough3d(Graph& g, Node& transpose, const SymbolicValues& sym) {
+Result<bool> SwapLastAxesThrough3d(Graph& g, const rewrite::ReaderMap& readers, Node& transpose,
+                                   const SymbolicValues& sym) {
   Node* merge = ProducerOf(transpose.inputs[0], OpKind::kReshape);
-  if (!merge || !OnlyFeeds(g, transpose.inputs[0], &transpose)) return false;
+  if (!merge || !OnlyFeeds(g, readers, transpose.inputs[0], &transpose)) return false;
   if (PermOf(transpose, 3) != std::vector<int64_t>{0, 2, 1}) return false;
   Value* t_out = transpose.outputs[0];
-  std::vector<Node*> readers = Readers(g, t_out);
-  if (g.IsNamePinned(t_out) || readers.size() != 1 || readers[0]->op != OpKind::kReshape) {
-    return false;
-  }
-  Node* split = readers[0];
+  Node* split = rewrite::SoleReader(g, readers, t_out);
+  if (!split || split->op != OpKind::kReshape) return false;
   const Value* x = merge->inputs[0];
   if (!x->shape || x->shape->rank() < 3 || !split->has_input(1)) return false;
   size_t rank = x->shape->rank();
@@ -298,18 +276,19 @@ Result<bool> SimplifyOnce(Graph& g) {
   FRT_ASSIGN_OR_RETURN(std::vector<Node*> order, g.TopologicalOrder());
   std::vector<Node*> nodes = g.nodes();
   std::unordered_set<const Node*> alive(nodes.begin(), nodes.end());
+  rewrite::ReaderMap readers = rewrite::CollectReaders(g);
   bool changed = false;
   for (Node* n : order) {
     // Rewrites remove nodes besides the one visited: skip those.
     if (!alive.count(n) || n->outputs.empty() || !n->outputs[0]) continue;
     Result<bool> r = false;
     if (n->op == OpKind::kGemm) {
-      r = UnflattenGemm(g, *n, sym);
+      r = UnflattenGemm(g, readers, *n, sym);
     } else if (n->op == OpKind::kTranspose) {
-      r = SwapLastAxesThrough3d(g, *n, sym);
-      if (r.ok() && !*r) r = FoldTransposePair(g, *n);
+      r = SwapLastAxesThrough3d(g, readers, *n, sym);
+      if (r.ok() && !*r) r = FoldTransposePair(g, readers, *n);
     } else if (n->op == OpKind::kReshape) {
-      r = FoldReshapePair(g, *n);
+      r = FoldReshapePair(g, readers, *n);
       if (r.ok() && !*r) r = RemoveNoOpReshape(g, *n);
     } else if (IsShapeOnlyOp(n->op)) {
       r = RemoveNoOpReshape(g, *n);
@@ -319,6 +298,7 @@ Result<bool> SimplifyOnce(Graph& g) {
       changed = true;
       nodes = g.nodes();
       alive = std::unordered_set<const Node*>(nodes.begin(), nodes.end());
+      readers = rewrite::CollectReaders(g);
     }
   }
   return changed;
