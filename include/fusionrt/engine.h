@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -85,12 +87,18 @@ class Engine : public std::enable_shared_from_this<Engine> {
   static Result<std::shared_ptr<Engine>> FromPlan(std::unique_ptr<Plan> plan);
   const Plan& plan() const { return *plan_; }
   const EngineIndex& index() const { return *index_; }
+  // State a backend shares between all contexts of this engine (device weights),
+  // created by `create` on first use; later calls return the same object.
+  Result<std::shared_ptr<void>> BackendState(
+      const std::function<Result<std::shared_ptr<void>>()>& create) const;
 
  private:
   Engine();
   std::unique_ptr<Plan> plan_;
   std::unique_ptr<EngineIndex> index_;
   std::vector<TensorDesc> io_;
+  mutable std::mutex backend_mu_;
+  mutable std::shared_ptr<void> backend_state_;
 };
 
 class ExecutionContext {
@@ -107,7 +115,8 @@ class ExecutionContext {
   // Inputs: the shape set. Outputs: inferred from the input shapes, with -1
   // where the size depends on data (known exactly after execution).
   virtual Result<Dims> GetTensorShape(const std::string& name) const = 0;
-  // Binds host memory (device memory on cuda) to an input or output. With a
+  // Binds memory to an input or output: host memory on cpu, device memory
+  // (cudaMalloc'd, or another pointer the device can access) on cuda. With a
   // capacity, writes beyond it are refused instead of overrunning. An unbound
   // output is allocated by the context (see GetTensorAddress).
   virtual Status SetTensorAddress(const std::string& name, void* data,
@@ -117,8 +126,10 @@ class ExecutionContext {
   // Activation memory for the current profile; engine.GetMemoryPlan(p).arena_size bytes
   // (256-byte aligned) suffice. Without it the context allocates its own.
   virtual Status SetArena(void* memory, size_t size) = 0;
-  // Runs the engine. `stream`: a cudaStream_t on cuda; must be nullptr on cpu, where
-  // the call completes before returning.
+  // Runs the engine. cuda: enqueues the work on `stream` (a cudaStream_t; nullptr:
+  // the per-thread default stream) and returns; bound memory must stay valid until
+  // the stream reaches that point. cpu: `stream` must be nullptr and the call
+  // completes before returning.
   virtual Status Enqueue(void* stream) = 0;
   // Runs the engine and waits for completion.
   virtual Status Execute() = 0;

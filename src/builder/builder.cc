@@ -19,6 +19,11 @@
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
 #include "passes/pass_manager.h"
+#include "passes/lower_precision.h"
+#ifdef FRT_HAVE_CUDA
+#include "backends/cuda/cuda_builder.h"
+#include "backends/cuda/cuda_util.h"
+#endif
 
 namespace frt {
 namespace {
@@ -130,11 +135,29 @@ Status CheckConfig(const BuilderConfig& config) {
     return MakeError(StatusCode::kInvalidArgument, "optimization level ",
                      config.optimization_level, " is outside 0..5");
   }
-  if (config.device == DeviceKind::kCuda) {
+  if (config.fp16 && config.bf16) {
+    return MakeError(StatusCode::kInvalidArgument, "fp16 and bf16 are exclusive; choose one");
+  }
+  return Status::Ok();
+}
+
+// The backend the engine is built for: kAuto is cuda when a GPU is visible.
+Result<TargetInfo> ChooseTarget(DeviceKind device) {
+#ifdef FRT_HAVE_CUDA
+  if (device == DeviceKind::kCuda || (device == DeviceKind::kAuto && CudaDeviceAvailable())) {
+    auto target = CurrentCudaTarget();
+    if (!target.ok()) return target.status().WithPrefix("--device cuda");
+    return target;
+  }
+#else
+  if (device == DeviceKind::kCuda) {
     return MakeError(StatusCode::kUnsupported,
                      "this FusionRT build has no CUDA backend; build for the cpu device");
   }
-  return Status::Ok();
+#endif
+  TargetInfo cpu;
+  cpu.backend = "cpu";
+  return cpu;
 }
 
 }  // namespace
@@ -142,6 +165,8 @@ Status CheckConfig(const BuilderConfig& config) {
 Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
                                                const BuilderConfig& config) {
   FRT_RETURN_IF_ERROR(CheckConfig(config));
+  FRT_ASSIGN_OR_RETURN(TargetInfo target, ChooseTarget(config.device));
+  const bool cuda = target.backend == "cuda";
   BuildLog log(config);
   auto plan = std::make_unique<Plan>();
   FRT_ASSIGN_OR_RETURN(plan->graph, CloneGraph(network.graph()));
@@ -163,15 +188,24 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
   FRT_RETURN_IF_ERROR(RunPasses(graph, config.optimization_level,
                                 [&log](const std::string& line) { log.Info(line); },
                                 /*verify_each=*/false));
-  log.Info("device: cpu (reference kernels)");
-  if (config.fp16 || config.bf16) {
-    log.Info(StrCat(config.fp16 ? "fp16" : "bf16",
-                    " allowed, but the cpu backend has no reduced-precision kernels: "
-                    "every layer runs in fp32"));
+  if (cuda) {
+    log.Info(StrCat("device: cuda (", target.device_name, ", sm_", target.compute_capability, ")"));
+    if (config.fp16 || config.bf16) {
+      DType low = config.fp16 ? DType::kFloat16 : DType::kBFloat16;
+      FRT_ASSIGN_OR_RETURN(int lowered, LowerPrecision(graph, low));
+      log.Info(StrCat(DTypeName(low), ": ", lowered, " layers run in reduced precision"));
+    }
+  } else {
+    log.Info("device: cpu (reference kernels)");
+    if (config.fp16 || config.bf16) {
+      log.Info(StrCat(config.fp16 ? "fp16" : "bf16",
+                      " allowed, but the cpu backend has no reduced-precision kernels: "
+                      "every layer runs in fp32"));
+    }
   }
 
   FRT_ASSIGN_OR_RETURN(plan->steps, ChooseKernels(graph));
-  if (config.verbose) {
+  if (config.verbose && !cuda) {
     std::vector<Node*> nodes = graph.nodes();
     for (const PlanStep& s : plan->steps) {
       log.Verbose(StrCat("  layer ", nodes[s.node]->Describe(), " -> ", s.tactic));
@@ -210,7 +244,8 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
                      m.slots.size(), " tensors (naive sum ", MiB(m.naive_size), ")"));
   }
 
-  if (config.optimization_level >= 1) {
+  // cuda computes no shapes on the device: its shape steps are host steps at every level.
+  if (config.optimization_level >= 1 || cuda) {
     MarkHostShapeSteps(graph, plan->steps, known_at, points);
     size_t host = 0;
     for (const PlanStep& st : plan->steps) host += st.tactic == kHostShapeTactic;
@@ -218,7 +253,15 @@ Result<std::shared_ptr<Engine>> Builder::Build(const NetworkDefinition& network,
                     " layers only compute shapes: evaluated on the host when input shapes are set"));
   }
 
-  plan->target.backend = "cpu";
+#ifdef FRT_HAVE_CUDA
+  if (cuda) {
+    std::function<void(const std::string&)> verbose;
+    if (config.verbose) verbose = [&log](const std::string& line) { log.Info(line); };
+    FRT_RETURN_IF_ERROR(ChooseCudaKernels(graph, plan->steps, verbose));
+    log.Phase(StrCat("cuda kernels chosen for ", plan->steps.size(), " layers"));
+  }
+#endif
+  plan->target = target;
   plan->build.fusionrt_version = kFusionRtVersion;
   plan->build.fp16 = config.fp16;
   plan->build.bf16 = config.bf16;

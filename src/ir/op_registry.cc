@@ -21,6 +21,7 @@ std::string_view PrecisionPolicyName(PrecisionPolicy p) {
     case PrecisionPolicy::kAlways: return "always";
     case PrecisionPolicy::kFollow: return "follow";
     case PrecisionPolicy::kNever: return "never";
+    case PrecisionPolicy::kFp32Inside: return "fp32-inside";
   }
   return "follow";
 }

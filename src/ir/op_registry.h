@@ -29,7 +29,8 @@ enum class FusionKind : uint8_t {
 enum class PrecisionPolicy : uint8_t {
   kAlways,  // safe to run in reduced precision (fp16/bf16/int8)
   kFollow,  // runs in the precision of its inputs (data movement, shape ops)
-  kNever,   // numerically sensitive: keep in fp32 internally
+  kNever,   // numerically sensitive: keep fp32 inputs, outputs and arithmetic
+  kFp32Inside,  // reduced-precision inputs and outputs, fp32 arithmetic inside (norms, softmax)
 };
 
 std::string_view FusionKindName(FusionKind k);

@@ -11,52 +11,6 @@
 #include "runtime/engine_index.h"
 
 namespace frt {
-namespace {
-
-struct Span {
-  const std::byte* begin;
-  size_t bytes;
-  std::string name;
-};
-
-// Outputs may not share memory with inputs or other outputs: a step could
-// overwrite data a later step still reads.
-Status CheckNoOverlap(std::vector<Span> spans) {
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
-  for (size_t i = 1; i < spans.size(); ++i) {
-    const Span& a = spans[i - 1];
-    if (a.bytes > 0 && spans[i].bytes > 0 && a.begin + a.bytes > spans[i].begin) {
-      return MakeError(StatusCode::kInvalidArgument, "the buffers bound to \"", a.name, "\" and \"",
-                       spans[i].name, "\" overlap; an output may not share memory with another "
-                       "input or output");
-    }
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
-Result<size_t> ByteSizeOf(DType dtype, const Dims& dims) {
-  FRT_ASSIGN_OR_RETURN(int64_t n, NumElements(dims));
-  if (static_cast<uint64_t>(n) > SIZE_MAX / 16) {
-    return MakeError(StatusCode::kResourceExhausted, "a tensor of shape ", DimsToString(dims),
-                     " is too large");
-  }
-  return static_cast<size_t>(n) * DTypeSize(dtype);
-}
-
-Result<const ConcreteValues*> CpuExecutionContext::ShapeValues(
-    const std::map<std::string, Dims>& dims) {
-  if (!shape_values_ || shape_values_dims_ != dims) {
-    shape_values_.reset();
-    FRT_ASSIGN_OR_RETURN(ConcreteValues values,
-                         PropagateConcreteShapes(*engine_->plan().graph, dims));
-    shape_values_ = std::move(values);
-    shape_values_dims_ = dims;
-  }
-  return &*shape_values_;
-}
-
 // The outputs of a host.shape step from shape propagation; false when
 // propagation did not produce every one (the step then runs its kernel).
 static bool TakeHostShapeValues(const Node& node, const ConcreteValues& values,
@@ -72,7 +26,7 @@ static bool TakeHostShapeValues(const Node& node, const ConcreteValues& values,
   return true;
 }
 
-Status CpuExecutionContext::Run() {
+Status CpuExecutionContext::Run(void* /*stream*/) {
   const Plan& plan = engine_->plan();
   const EngineIndex& index = engine_->index();
   const Graph& graph = *plan.graph;
@@ -80,7 +34,7 @@ Status CpuExecutionContext::Run() {
 
   std::unordered_map<const Value*, Tensor> env;
   std::map<std::string, int64_t> symbols;
-  std::vector<Span> spans;
+  std::vector<MemorySpan> spans;
   for (const Value* in : index.runtime_inputs) {
     auto b = bindings_.find(in->name);
     if (b == bindings_.end()) {
@@ -181,9 +135,9 @@ Status CpuExecutionContext::Run() {
       // Produced by a step: an owned allocation. Otherwise (an input or a
       // constant passed through) copy, so the result outlives the source.
       if (out->producer) {
-        results_[out->name] = *t;
+        outputs_[out->name] = *t;
       } else {
-        FRT_ASSIGN_OR_RETURN(results_[out->name], t->Clone());
+        FRT_ASSIGN_OR_RETURN(outputs_[out->name], t->Clone());
       }
       continue;
     }
@@ -197,8 +151,9 @@ Status CpuExecutionContext::Run() {
       FRT_RETURN_IF_ERROR(CheckNoOverlap(spans));
       if (t->nbytes() > 0) std::memmove(b->second.data, t->raw(), t->nbytes());
     }
-    results_[out->name] = Tensor::View(t->dtype(), t->dims(), b->second.data);
+    outputs_[out->name] = Tensor::View(t->dtype(), t->dims(), b->second.data);
   }
+  for (const auto& [name, t] : outputs_) SetResult(name, t.dims(), t.raw());
   return Status::Ok();
 }
 

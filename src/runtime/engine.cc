@@ -8,19 +8,43 @@
 #include "ir/verifier.h"
 #include "runtime/cpu_context.h"
 #include "runtime/engine_index.h"
+#ifdef FRT_HAVE_CUDA
+#include "backends/cuda/cuda_util.h"
+#include "runtime/cuda/cuda_context.h"
+#endif
 
 namespace frt {
 namespace {
 
 constexpr const char* kCpuReferenceTactic = "cpu.reference";
 
-TargetInfo HostTarget() {
+// What this process can run engines of `backend` on.
+TargetInfo HostTarget(const std::string& backend) {
+#ifdef FRT_HAVE_CUDA
+  if (backend == "cuda") {
+    auto target = CurrentCudaTarget();
+    if (target.ok()) return *target;
+    TargetInfo none;
+    none.backend = "cpu (no CUDA device)";
+    return none;
+  }
+#else
+  (void)backend;
+#endif
   TargetInfo host;
   host.backend = "cpu";
   return host;
 }
 
 Status CheckTactics(const Plan& plan) {
+  if (plan.target.backend == "cuda") {
+#ifdef FRT_HAVE_CUDA
+    return CheckCudaTactics(plan);
+#else
+    return MakeError(StatusCode::kInvalidEngine,
+                     "the engine was built for cuda; this FusionRT build has no CUDA backend");
+#endif
+  }
   std::vector<Node*> nodes = plan.graph->nodes();
   for (const PlanStep& step : plan.steps) {
     // host.shape steps fall back to their CPU kernel when propagation cannot
@@ -35,7 +59,7 @@ Status CheckTactics(const Plan& plan) {
 
 // The part of loading shared by files and memory: target, then plan invariants.
 Result<std::shared_ptr<Engine>> FromReadPlan(Plan plan, const std::string& source) {
-  FRT_RETURN_IF_ERROR(CheckTarget(plan.target, HostTarget(), source));
+  FRT_RETURN_IF_ERROR(CheckTarget(plan.target, HostTarget(plan.target.backend), source));
   auto engine = Engine::FromPlan(std::make_unique<Plan>(std::move(plan)));
   if (!engine.ok()) return engine.status().WithPrefix(source);
   return engine;
@@ -164,7 +188,23 @@ std::vector<LayerInfo> Engine::layers() const {
   return out;
 }
 
+Result<std::shared_ptr<void>> Engine::BackendState(
+    const std::function<Result<std::shared_ptr<void>>()>& create) const {
+  std::lock_guard<std::mutex> lock(backend_mu_);
+  if (!backend_state_) {
+    FRT_ASSIGN_OR_RETURN(backend_state_, create());
+  }
+  return backend_state_;
+}
+
 Result<std::unique_ptr<ExecutionContext>> Engine::CreateContext() const {
+  if (plan_->target.backend == "cuda") {
+#ifdef FRT_HAVE_CUDA
+    return CreateCudaContext(shared_from_this());
+#else
+    return MakeError(StatusCode::kUnsupported, "this FusionRT build has no CUDA backend");
+#endif
+  }
   return std::unique_ptr<ExecutionContext>(new CpuExecutionContext(shared_from_this()));
 }
 

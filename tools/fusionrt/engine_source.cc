@@ -1,5 +1,9 @@
 #include "engine_source.h"
 
+#ifdef FRT_HAVE_CUDA
+#include "backends/cuda/cuda_util.h"
+#endif
+
 #include <iostream>
 #include <set>
 
@@ -166,11 +170,42 @@ Result<Tensor> RandomTensor(DType dtype, const Dims& dims, std::mt19937_64& rng)
   return t;
 }
 
+#ifdef FRT_HAVE_CUDA
+struct DeviceMirror {
+  std::map<std::string, DeviceBuffer> buffers;
+};
+
+// Binds a device copy of `t` (uploaded) to `name`.
+static Status BindDevice(DeviceMirror& m, ExecutionContext& ctx, const std::string& name,
+                         const Tensor& t, bool upload) {
+  FRT_ASSIGN_OR_RETURN(DeviceBuffer b, DeviceBuffer::Allocate(std::max<size_t>(t.nbytes(), 1),
+                                                              StrCat("\"", name, "\"")));
+  if (upload && t.nbytes() > 0) {
+    FRT_CUDA_RETURN_IF_ERROR(cudaMemcpy(b.data(), t.raw(), t.nbytes(), cudaMemcpyHostToDevice));
+  }
+  FRT_RETURN_IF_ERROR(ctx.SetTensorAddress(name, b.data(), t.nbytes()));
+  m.buffers[name] = std::move(b);
+  return Status::Ok();
+}
+#else
+struct DeviceMirror {};
+#endif
+
 Result<HostBindings> HostBindings::Create(const Engine& engine, ExecutionContext& ctx,
                                           const std::map<std::string, Dims>& shapes,
                                           const std::map<std::string, std::string>& npy_inputs,
                                           uint64_t seed) {
   HostBindings b;
+  const bool on_device = engine.backend() == "cuda";
+  if (on_device) b.device_ = std::make_shared<DeviceMirror>();
+  auto bind = [&](const std::string& name, Tensor& t, bool upload) -> Status {
+#ifdef FRT_HAVE_CUDA
+    if (on_device) return BindDevice(*b.device_, ctx, name, t, upload);
+#else
+    (void)upload;
+#endif
+    return ctx.SetTensorAddress(name, t.raw(), t.nbytes());
+  };
   for (const auto& [name, dims] : shapes) {
     const TensorDesc* d = engine.FindTensor(name);
     if (d == nullptr || !d->is_input) {
@@ -208,14 +243,14 @@ Result<HostBindings> HostBindings::Create(const Engine& engine, ExecutionContext
     }
     Tensor& t = b.inputs_[d.name];
     FRT_RETURN_IF_ERROR(ctx.SetInputShape(d.name, t.dims()));
-    FRT_RETURN_IF_ERROR(ctx.SetTensorAddress(d.name, t.raw(), t.nbytes()));
+    FRT_RETURN_IF_ERROR(bind(d.name, t, /*upload=*/true));
   }
   for (const TensorDesc& d : engine.io_tensors()) {
     if (d.is_input) continue;
     FRT_ASSIGN_OR_RETURN(Dims dims, ctx.GetTensorShape(d.name));
     if (std::find(dims.begin(), dims.end(), -1) != dims.end()) continue;  // context allocates
     FRT_ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(d.dtype, dims));
-    FRT_RETURN_IF_ERROR(ctx.SetTensorAddress(d.name, t.raw(), t.nbytes()));
+    FRT_RETURN_IF_ERROR(bind(d.name, t, /*upload=*/false));
     b.outputs_[d.name] = t;
   }
   return b;
@@ -232,6 +267,16 @@ Result<std::map<std::string, Tensor>> HostBindings::Outputs(const Engine& engine
       return MakeError(StatusCode::kInternal, "output \"", d.name, "\" has no data");
     }
     out[d.name] = Tensor::View(d.dtype, dims, const_cast<void*>(p));
+#ifdef FRT_HAVE_CUDA
+    if (device_) {  // download from the device
+      FRT_ASSIGN_OR_RETURN(Tensor host, Tensor::Allocate(d.dtype, dims));
+      if (host.nbytes() > 0) {
+        FRT_CUDA_RETURN_IF_ERROR(
+            cudaMemcpy(host.raw(), p, host.nbytes(), cudaMemcpyDeviceToHost));
+      }
+      out[d.name] = host;
+    }
+#endif
   }
   return out;
 }

@@ -45,8 +45,12 @@ void AddEngineFlags(CLI::App* sub, EngineFlags& flags);
 Result<std::shared_ptr<Engine>> GetEngine(const EngineFlags& flags,
                                           const std::map<std::string, Dims>& run_shapes);
 
+struct DeviceMirror;  // device copies of the buffers, for cuda engines
+
 // Host buffers for one context: inputs from .npy files or random, outputs
-// sized from the context's shape inference, all bound to the context.
+// sized from the context's shape inference, all bound to the context. For a
+// cuda engine the context is bound to device buffers instead: inputs are
+// uploaded once here, outputs downloaded by Outputs().
 class HostBindings {
  public:
   // `shapes`: --shapes; `npy_inputs`: name -> file. Sets the context's input shapes.
@@ -63,6 +67,7 @@ class HostBindings {
  private:
   std::map<std::string, Tensor> inputs_;
   std::map<std::string, Tensor> outputs_;  // pre-sized buffers (static output shapes)
+  std::shared_ptr<DeviceMirror> device_;   // cuda engines only
 };
 
 // The input flags run and bench share: --shapes, --input name=file.npy

@@ -313,7 +313,7 @@ void RegisterFusedPointwiseOps(OpRegistry& r) {
   r.Register({OpKind::kGelu, FusionKind::kElementwise, kAlways, 1, 1, 1, 1, InferGelu});
   r.Register({OpKind::kSwish, FusionKind::kElementwise, kAlways, 1, 1, 1, 1, InferSwish});
   // Like LayerNormalization: the mean of squares overflows fp16 easily.
-  r.Register({OpKind::kRMSNormalization, FusionKind::kReduction, PrecisionPolicy::kNever, 2, 2, 1,
+  r.Register({OpKind::kRMSNormalization, FusionKind::kReduction, PrecisionPolicy::kFp32Inside, 2, 2, 1,
               1, InferRmsNorm});
   // Its program fixes every register's dtype (Casts included): keep them.
   r.Register({OpKind::kFusedPointwise, FusionKind::kBroadcast, PrecisionPolicy::kFollow, 1, -1, 1,

@@ -46,7 +46,7 @@ Status InferFusedSoftmax(InferContext& ctx) {
 }  // namespace
 
 void RegisterFusedSoftmaxOps(OpRegistry& r) {
-  r.Register({OpKind::kFusedSoftmax, FusionKind::kOpaque, PrecisionPolicy::kNever, 1, 2, 1, 1,
+  r.Register({OpKind::kFusedSoftmax, FusionKind::kOpaque, PrecisionPolicy::kFp32Inside, 1, 2, 1, 1,
               InferFusedSoftmax});
 }
 

@@ -170,7 +170,7 @@ Status InferLrn(InferContext& ctx) {
 
 void RegisterReductionNormOps(OpRegistry& r) {
   // Mean/variance statistics need wide accumulation: never reduced precision.
-  r.Register({OpKind::kLayerNormalization, FusionKind::kOpaque, PrecisionPolicy::kNever, 2, 3, 1,
+  r.Register({OpKind::kLayerNormalization, FusionKind::kOpaque, PrecisionPolicy::kFp32Inside, 2, 3, 1,
               3, InferLayerNorm});
   r.Register({OpKind::kBatchNormalization, FusionKind::kOpaque, PrecisionPolicy::kNever, 5, 5, 1,
               3, InferBatchNorm});

@@ -87,9 +87,9 @@ Status InferLoss(InferContext& ctx) {
 
 void RegisterReductionSoftmaxOps(OpRegistry& r) {
   // exp/log over a sum: keep in fp32. Hardmax only selects.
-  r.Register({OpKind::kSoftmax, FusionKind::kOpaque, PrecisionPolicy::kNever, 1, 1, 1, 1,
+  r.Register({OpKind::kSoftmax, FusionKind::kOpaque, PrecisionPolicy::kFp32Inside, 1, 1, 1, 1,
               InferSoftmax});
-  r.Register({OpKind::kLogSoftmax, FusionKind::kOpaque, PrecisionPolicy::kNever, 1, 1, 1, 1,
+  r.Register({OpKind::kLogSoftmax, FusionKind::kOpaque, PrecisionPolicy::kFp32Inside, 1, 1, 1, 1,
               InferSoftmax});
   r.Register({OpKind::kHardmax, FusionKind::kOpaque, PrecisionPolicy::kFollow, 1, 1, 1, 1,
               InferSoftmax});
