@@ -76,13 +76,14 @@ inline Result<GpuRun> RunOnGpu(const Graph& graph, const std::map<std::string, T
   std::vector<std::pair<std::string, DType>> outs;
   for (const TensorDesc& d : engine->io_tensors()) {
     if (d.is_input) continue;
+    outs.emplace_back(d.name, d.dtype);
+    if (inputs.count(d.name)) continue;  // an input passed through: stays in its own buffer
     FRT_ASSIGN_OR_RETURN(Dims dims, ctx->GetTensorShape(d.name));
     FRT_ASSIGN_OR_RETURN(size_t bytes, ByteSizeOf(d.dtype, dims));
     FRT_ASSIGN_OR_RETURN(DeviceBuffer b, DeviceBuffer::Allocate(std::max<size_t>(bytes, 1), d.name));
     FRT_CUDA_RETURN_IF_ERROR(cudaMemset(b.data(), 0xFF, bytes));  // NaN in every float type
     FRT_RETURN_IF_ERROR(ctx->SetTensorAddress(d.name, b.data(), bytes));
     buffers.push_back(std::move(b));
-    outs.emplace_back(d.name, d.dtype);
   }
   FRT_RETURN_IF_ERROR(ctx->Execute());
   for (const auto& [name, dtype] : outs) {
