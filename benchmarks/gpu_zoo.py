@@ -3,7 +3,7 @@
 
 For each case (model, batch, sequence) this script, in one process on one GPU:
   1. builds the model in PyTorch with random weights (fixed seed; tests/models/export_zoo.py's
-     configurations, plus BERT-large) and exports it to ONNX (float32, opset 17, dynamic axes);
+     configurations, plus BERT-large) and exports it to ONNX (float32, opset 17, or 18 through the dynamo exporter for GPT-2; dynamic axes);
   2. builds a FusionRT engine with `fusionrt build --fp16` for the case's shapes;
   3. runs the engine on the same inputs as PyTorch (`fusionrt run --input ... --save-outputs`)
      and compares with PyTorch in float16 and float32 (relative L2 error);
@@ -129,9 +129,9 @@ def bench_case(torch, args, case, work, log):
             dyn[k] = {0: "batch"}
         t0 = time.time()
         with torch.no_grad():
-            torch.onnx.export(wrapper, tuple(feeds.values()), onnx_path, opset_version=17,
-                              input_names=input_names, output_names=output_names,
-                              dynamic_axes=dyn, do_constant_folding=True, dynamo=False)
+            row["exporter"] = export_zoo.export_onnx(torch, wrapper, tuple(feeds.values()),
+                                                     onnx_path, input_names, output_names, dyn,
+                                                     label=name)
         row["export_s"] = round(time.time() - t0, 1)
 
     case_dir = os.path.join(work, case.replace(":", "_"))

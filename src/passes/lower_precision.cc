@@ -11,6 +11,7 @@
 
 #include "core/float_types.h"
 #include "ir/op_registry.h"
+#include "ir/ops/fused_pointwise.h"
 #include "passes/rewrite_util.h"
 
 namespace frt {
@@ -48,6 +49,27 @@ Result<Value*> AddCast(Graph& g, Value* from, DType to, const std::string& name)
   out->producer = cast;
   cast->outputs = {out};
   return out;
+}
+
+constexpr int64_t kF32 = static_cast<int64_t>(DType::kFloat32);
+
+// Attributes that name float32 as a result type follow the lowering: Cast's
+// `to`, and FusedPointwise's output_dtype and the targets of its Cast instructions
+// (its registers take their inputs' dtypes, so a Cast to float32 inside would
+// mix float32 with reduced-precision registers).
+void RetypeDTypeAttributes(Node& n, DType low) {
+  const auto low_code = static_cast<int64_t>(low);
+  if (n.op == OpKind::kCast && n.attrs.GetInt("to", 0) == kF32) n.attrs.Set("to", low_code);
+  if (n.op != OpKind::kFusedPointwise) return;
+  if (n.attrs.GetInt("output_dtype", 0) == kF32) n.attrs.Set("output_dtype", low_code);
+  std::vector<int64_t> program = n.attrs.GetInts("program");
+  for (size_t i = 0; i + 4 < program.size(); i += 5) {
+    if (program[i] == static_cast<int64_t>(pointwise::Opcode::kCast) &&
+        program[i + 3] == kF32) {
+      program[i + 3] = low_code;
+    }
+  }
+  n.attrs.Set("program", std::move(program));
 }
 
 }  // namespace
@@ -120,9 +142,7 @@ Result<int> LowerPrecision(Graph& graph, DType low) {
         old->producer = cast;
       }
     }
-    if (n->op == OpKind::kCast && n->attrs.GetInt("to", 0) == static_cast<int64_t>(DType::kFloat32)) {
-      n->attrs.Set("to", static_cast<int64_t>(low));
-    }
+    RetypeDTypeAttributes(*n, low);
   }
   // 2. Float32 inputs of lowered nodes that are not lowered themselves.
   for (Node* n : order) {

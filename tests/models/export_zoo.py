@@ -204,6 +204,34 @@ def randomize_vectors(torch, model):
                 b.copy_(0.5 + torch.rand(b.shape, generator=g))
 
 
+def export_onnx(torch, wrapper, args, path, input_names, output_names, dynamic_axes,
+                constant_folding=True, label="model"):
+    """Exports with the TorchScript exporter at opset 17, or the dynamo one at 18 when the
+    TorchScript exporter cannot (GPT-2 in transformers 5); returns which one ran."""
+    try:
+        torch.onnx.export(wrapper, args, path, opset_version=OPSET, input_names=input_names,
+                          output_names=output_names, dynamic_axes=dynamic_axes,
+                          do_constant_folding=constant_folding, dynamo=False)
+        return "torchscript"
+    except Exception as e:  # the TorchScript exporter may be gone in newer PyTorch
+        print(f"  {label}: torchscript exporter failed ({type(e).__name__}: {str(e)[:300]}); "
+              "trying dynamo", file=sys.stderr)
+    # torch.export specializes a dimension of size 1 into a constant (the exported graph
+    # would only accept batch 1): trace with the batch repeated to 2 when it is 1.
+    args = tuple(a.repeat(2, *([1] * (a.dim() - 1))) if a.dim() and a.shape[0] == 1 else a
+                 for a in args)
+    # forward(*args) takes one tuple: its dynamic shapes are one tuple of per-input dicts.
+    dims = {}
+    shapes = tuple({axis: dims.setdefault(dim, torch.export.Dim(dim))
+                    for axis, dim in dynamic_axes[k].items()} for k in input_names)
+    # Opset 18: the dynamo exporter's lowest; its down-conversion to 17 leaves opset-18
+    # attributes behind (Split's num_outputs), which onnxruntime rightly rejects.
+    torch.onnx.export(wrapper, args, path, opset_version=DYNAMO_OPSET,
+                      input_names=input_names, output_names=output_names,
+                      dynamic_shapes=(shapes,), dynamo=True, external_data=False)
+    return "dynamo"
+
+
 def export_one(torch, name, size, out_dir):
     torch.manual_seed(SEED)
     model, feeds, output_names, dyn = MODELS[name](torch, size)
@@ -225,29 +253,8 @@ def export_one(torch, name, size, out_dir):
                                             and k == "last_hidden_state" else {})}
     path = os.path.join(out_dir, name + ".onnx")
     t0 = time.time()
-    exporter = "torchscript"
-    try:
-        torch.onnx.export(wrapper, args, path, opset_version=OPSET, input_names=input_names,
-                          output_names=output_names, dynamic_axes=dynamic_axes,
-                          do_constant_folding=name not in KEEP_BATCHNORM, dynamo=False)
-    except Exception as e:  # the TorchScript exporter may be gone in newer PyTorch
-        print(f"  {name}: torchscript exporter failed ({type(e).__name__}: {str(e)[:1500]}); "
-              "trying dynamo",
-              file=sys.stderr)
-        exporter = "dynamo"
-        # torch.export specializes a dimension of size 1 into a constant (the exported graph
-        # would only accept batch 1): trace with the batch repeated to 2 when it is 1.
-        args = tuple(a.repeat(2, *([1] * (a.dim() - 1))) if a.dim() and a.shape[0] == 1 else a
-                     for a in args)
-        # forward(*args) takes one tuple: its dynamic shapes are one tuple of per-input dicts.
-        dims = {}
-        shapes = tuple({axis: dims.setdefault(dim, torch.export.Dim(dim))
-                        for axis, dim in dynamic_axes[k].items()} for k in input_names)
-        # Opset 18: the dynamo exporter's lowest; its down-conversion to 17 leaves opset-18
-        # attributes behind (Split's num_outputs), which onnxruntime rightly rejects.
-        torch.onnx.export(wrapper, args, path, opset_version=DYNAMO_OPSET,
-                          input_names=input_names, output_names=output_names,
-                          dynamic_shapes=(shapes,), dynamo=True, external_data=False)
+    exporter = export_onnx(torch, wrapper, args, path, input_names, output_names, dynamic_axes,
+                           constant_folding=name not in KEEP_BATCHNORM, label=name)
     seconds = time.time() - t0
     arrays = {f"in.{k}": v.numpy() for k, v in feeds.items()}
     arrays.update({f"out.{k}": v.detach().numpy() for k, v in zip(output_names, ref)})
