@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "backends/cpu/reference_executor.h"
 #include "fusionrt/builder.h"
 #include "runtime/engine_index.h"
 
@@ -124,6 +125,25 @@ Result<std::map<std::string, Dims>> ContextBase::InputDims() const {
     }
   }
   return dims;
+}
+
+Result<void*> ContextBase::BoundInput(const Value& in, const Dims& d,
+                                      std::map<std::string, int64_t>& symbols,
+                                      std::vector<MemorySpan>& spans) const {
+  auto b = bindings_.find(in.name);
+  if (b == bindings_.end()) {
+    return MakeError(StatusCode::kInvalidArgument, "input \"", in.name,
+                     "\" has no memory bound: call SetTensorAddress");
+  }
+  FRT_ASSIGN_OR_RETURN(size_t bytes, ByteSizeOf(in.dtype, d));
+  if (bytes > b->second.capacity) {
+    return MakeError(StatusCode::kInvalidArgument, "input \"", in.name, "\" of shape ",
+                     DimsToString(d), " needs ", bytes, " bytes; its buffer holds ",
+                     b->second.capacity);
+  }
+  FRT_RETURN_IF_ERROR(CheckInputTensor(in, Tensor::View(in.dtype, d, nullptr), symbols));
+  spans.push_back({static_cast<const std::byte*>(b->second.data), bytes, in.name});
+  return b->second.data;
 }
 
 Result<const ConcreteValues*> ContextBase::ShapeValues(const std::map<std::string, Dims>& dims) {

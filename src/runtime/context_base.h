@@ -80,6 +80,10 @@ class ContextBase : public ExecutionContext {
   Status GuardedRun(void* stream);
 
   Result<std::map<std::string, Dims>> InputDims() const;
+  // The caller's buffer for runtime input `in` at `dims`: bound, large enough, matching the
+  // declared dtype and shape (`symbols` binds named dims across inputs); its span is recorded.
+  Result<void*> BoundInput(const Value& in, const Dims& dims, std::map<std::string, int64_t>& symbols,
+                           std::vector<MemorySpan>& spans) const;
   // Concrete shape propagation for these input dims, recomputed only when they change.
   Result<const ConcreteValues*> ShapeValues(const std::map<std::string, Dims>& dims);
   // The caller's arena if set (checked against the profile's need), else nullptr.
@@ -89,6 +93,7 @@ class ContextBase : public ExecutionContext {
   std::shared_ptr<const Engine> engine_;
   int profile_ = 0;
   std::map<std::string, Binding> bindings_;
+  std::atomic<bool> busy_{false};
 
  private:
   struct Result_ {
@@ -103,7 +108,6 @@ class ContextBase : public ExecutionContext {
   std::map<std::string, Result_> results_;  // outputs of the last run
   std::map<std::string, Dims> shape_values_dims_;  // the dims shape_values_ was computed for
   std::optional<ConcreteValues> shape_values_;
-  std::atomic<bool> busy_{false};
 };
 
 }  // namespace frt

@@ -36,22 +36,9 @@ Status CpuExecutionContext::Run(void* /*stream*/) {
   std::map<std::string, int64_t> symbols;
   std::vector<MemorySpan> spans;
   for (const Value* in : index.runtime_inputs) {
-    auto b = bindings_.find(in->name);
-    if (b == bindings_.end()) {
-      return MakeError(StatusCode::kInvalidArgument, "input \"", in->name,
-                       "\" has no memory bound: call SetTensorAddress");
-    }
     const Dims& d = dims.at(in->name);
-    FRT_ASSIGN_OR_RETURN(size_t bytes, ByteSizeOf(in->dtype, d));
-    if (bytes > b->second.capacity) {
-      return MakeError(StatusCode::kInvalidArgument, "input \"", in->name, "\" of shape ",
-                       DimsToString(d), " needs ", bytes, " bytes; its buffer holds ",
-                       b->second.capacity);
-    }
-    Tensor t = Tensor::View(in->dtype, d, b->second.data);
-    FRT_RETURN_IF_ERROR(CheckInputTensor(*in, t, symbols));
-    env[in] = t;
-    spans.push_back({static_cast<const std::byte*>(b->second.data), bytes, in->name});
+    FRT_ASSIGN_OR_RETURN(void* data, BoundInput(*in, d, symbols, spans));
+    env[in] = Tensor::View(in->dtype, d, data);
   }
   const std::unordered_set<const Value*>& outputs = index.graph_outputs;
   FRT_ASSIGN_OR_RETURN(std::byte * arena, Arena());

@@ -8,28 +8,13 @@
 
 #include <cstdint>
 
+#include "backends/cuda/float_convert.cuh"
 #include "backends/cuda/attention_params.h"
 
 namespace frt::attention_detail {
 
-__device__ __forceinline__ float ToFloat(float x) { return x; }
-__device__ __forceinline__ float ToFloat(__half x) { return __half2float(x); }
-__device__ __forceinline__ float ToFloat(__nv_bfloat16 x) { return __bfloat162float(x); }
-
-template <class T>
-__device__ __forceinline__ T FromFloat(float x);
-template <>
-__device__ __forceinline__ float FromFloat<float>(float x) {
-  return x;
-}
-template <>
-__device__ __forceinline__ __half FromFloat<__half>(float x) {
-  return __float2half_rn(x);
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 FromFloat<__nv_bfloat16>(float x) {
-  return __float2bfloat16_rn(x);
-}
+using cuda_convert::FromFloat;
+using cuda_convert::ToFloat;
 
 // Applies the causal rule and the mask to query i, key j (both in range).
 // Returns false when the key is masked out; otherwise adds a float mask's

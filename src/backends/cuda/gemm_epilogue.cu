@@ -9,38 +9,14 @@
 
 #include <algorithm>
 
+#include "backends/cuda/float_convert.cuh"
 #include "backends/cuda/gemm_epilogue.h"
 
 namespace frt {
 namespace {
 
-template <class T>
-__device__ __forceinline__ float ToFloat(T v) {
-  return static_cast<float>(v);
-}
-template <>
-__device__ __forceinline__ float ToFloat<__half>(__half v) {
-  return __half2float(v);
-}
-template <>
-__device__ __forceinline__ float ToFloat<__nv_bfloat16>(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-
-template <class T>
-__device__ __forceinline__ T FromFloat(float v);
-template <>
-__device__ __forceinline__ float FromFloat<float>(float v) {
-  return v;
-}
-template <>
-__device__ __forceinline__ __half FromFloat<__half>(float v) {
-  return __float2half_rn(v);
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 FromFloat<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
+using cuda_convert::FromFloat;
+using cuda_convert::ToFloat;
 
 // The activations of ir/activation.h, as backends/cpu/activation.h computes
 // them (in float here; accurate expf/erff/tanhf, not the fast intrinsics).

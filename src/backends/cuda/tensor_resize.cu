@@ -18,6 +18,7 @@
 
 #include <cmath>
 
+#include "backends/cuda/float_convert.cuh"
 #include "backends/cuda/tensor_util.h"
 #include "ir/ops/misc_resize.h"
 
@@ -139,23 +140,8 @@ __global__ void ResizeTapsKernel(TapParams p, Tap* __restrict__ taps) {
   }
 }
 
-__device__ __forceinline__ float ToFloat(float v) { return v; }
-__device__ __forceinline__ float ToFloat(__half v) { return __half2float(v); }
-__device__ __forceinline__ float ToFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <class T>
-__device__ __forceinline__ T FromFloat(float v);
-template <>
-__device__ __forceinline__ float FromFloat<float>(float v) {
-  return v;
-}
-template <>
-__device__ __forceinline__ __half FromFloat<__half>(float v) {
-  return __float2half_rn(v);
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 FromFloat<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
+using cuda_convert::FromFloat;
+using cuda_convert::ToFloat;
 
 struct ResizeParams {
   int64_t in_h, in_w;    // input [planes, in_h, in_w]

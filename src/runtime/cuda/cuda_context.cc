@@ -3,6 +3,7 @@
 #include <cublasLt.h>
 #include <cudnn.h>
 
+#include <cstring>
 #include <unordered_set>
 
 #include "backends/cpu/reference_executor.h"
@@ -102,6 +103,8 @@ CudaExecutionContext::CudaExecutionContext(std::shared_ptr<const Engine> engine,
     : ContextBase(std::move(engine)), state_(std::move(state)) {}
 
 CudaExecutionContext::~CudaExecutionContext() {
+  DropGraph();
+  for (auto& [v, p] : pinned_) cudaFreeHost(p);
   if (own_stream_) {
     cudaStreamSynchronize(own_stream_);
     cudaStreamDestroy(own_stream_);
@@ -148,20 +151,106 @@ Result<void*> CudaExecutionContext::OverflowBuffer(const Value& v, size_t bytes)
   return b.data();
 }
 
+Result<const void*> CudaExecutionContext::StagePinned(const Value& v, const Tensor& t,
+                                                      cudaStream_t stream) {
+  // Pinned, so that the copy is truly asynchronous and can be captured into a graph.
+  // Host values depend only on the input shapes: the staged bytes change only when
+  // the shapes do, and then the stream's earlier copies are waited for first.
+  auto it = pinned_.find(&v);
+  size_t& size = pinned_size_[&v];
+  if (it != pinned_.end() && size >= t.nbytes() && std::memcmp(it->second, t.raw(), t.nbytes()) == 0) {
+    return it->second;
+  }
+  FRT_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream));
+  if (it == pinned_.end() || size < t.nbytes()) {
+    if (it != pinned_.end()) cudaFreeHost(it->second);
+    void* p = nullptr;
+    FRT_CUDA_RETURN_IF_ERROR(cudaMallocHost(&p, std::max<size_t>(t.nbytes(), 1)));
+    pinned_[&v] = p;
+    size = std::max<size_t>(t.nbytes(), 1);
+  }
+  std::memcpy(pinned_[&v], t.raw(), t.nbytes());
+  return pinned_[&v];
+}
+
 Result<void*> CudaExecutionContext::UploadHostValue(const Value& v, const Tensor& t,
                                                     cudaStream_t stream) {
   DeviceBuffer& b = uploads_[&v];
   FRT_RETURN_IF_ERROR(b.Reserve(std::max<size_t>(t.nbytes(), 1), StrCat("tensor \"", v.name, "\"")));
   if (t.nbytes() > 0) {
-    // From pageable memory: returns once the bytes are staged, so `t` may go away after.
+    FRT_ASSIGN_OR_RETURN(const void* staged, StagePinned(v, t, stream));
     FRT_CUDA_RETURN_IF_ERROR(
-        cudaMemcpyAsync(b.data(), t.raw(), t.nbytes(), cudaMemcpyHostToDevice, stream));
+        cudaMemcpyAsync(b.data(), staged, t.nbytes(), cudaMemcpyHostToDevice, stream));
   }
   return b.data();
 }
 
+Status CudaExecutionContext::EnableCudaGraphs(bool on) {
+  BusyGuard guard(busy_);
+  if (!guard.acquired()) return BusyError("EnableCudaGraphs");
+  graphs_ = on;
+  if (!on) DropGraph();
+  return Status::Ok();
+}
+
+void CudaExecutionContext::DropGraph() {
+  if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
+  graph_exec_ = nullptr;
+  graph_key_.clear();
+}
+
+std::string CudaExecutionContext::GraphKey(const std::map<std::string, Dims>& dims) const {
+  std::string key = StrCat("profile ", profile_, ";");
+  for (const auto& [name, d] : dims) key += StrCat(name, "=", DimsToString(d), ";");
+  for (const auto& [name, b] : bindings_) {
+    key += StrCat(name, "@", reinterpret_cast<uintptr_t>(b.data), ";");
+  }
+  auto user = UserArena();
+  key += StrCat("arena@", user.ok() ? reinterpret_cast<uintptr_t>(*user) : 0);
+  return key;
+}
+
 Status CudaExecutionContext::Run(void* stream_ptr) {
   auto stream = static_cast<cudaStream_t>(stream_ptr);
+  // The legacy and per-thread default streams cannot be captured.
+  if (!graphs_ || stream == nullptr || stream == cudaStreamPerThread) return RunSteps(stream);
+  FRT_ASSIGN_OR_RETURN(auto dims, InputDims());
+  std::string key = GraphKey(dims);
+  if (graph_exec_ && key == graph_key_) {
+    FRT_CUDA_RETURN_IF_ERROR(cudaGraphLaunch(graph_exec_, stream));
+    for (const auto& [name, d, address] : graph_results_) SetResult(name, d, address);
+    return Status::Ok();
+  }
+  if (key != last_key_) {
+    // First run with this key: eager, so that allocations, module loads and the
+    // kernels' cached descriptors happen outside any capture.
+    last_key_ = key;
+    return RunSteps(stream);
+  }
+  DropGraph();
+  FRT_CUDA_RETURN_IF_ERROR(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  Status steps = RunSteps(stream);
+  cudaGraph_t graph = nullptr;
+  cudaError_t end = cudaStreamEndCapture(stream, &graph);
+  if (!steps.ok() || end != cudaSuccess) {
+    if (graph) cudaGraphDestroy(graph);
+    cudaGetLastError();
+    if (!steps.ok()) return steps.WithPrefix("capturing a CUDA graph");
+    return CudaStatus(end, "capturing a CUDA graph");
+  }
+  cudaError_t made = cudaGraphInstantiate(&graph_exec_, graph, 0);
+  cudaGraphDestroy(graph);
+  if (made != cudaSuccess) {
+    graph_exec_ = nullptr;
+    return CudaStatus(made, "instantiating a CUDA graph");
+  }
+  graph_key_ = key;
+  graph_results_ = run_results_;
+  return CudaStatus(cudaGraphLaunch(graph_exec_, stream), "launching a CUDA graph");
+}
+
+Status CudaExecutionContext::RunSteps(cudaStream_t stream) {
+  run_results_.clear();
   const Plan& plan = engine_->plan();
   const EngineIndex& index = engine_->index();
   const Graph& graph = *plan.graph;
@@ -173,21 +262,9 @@ Status CudaExecutionContext::Run(void* stream_ptr) {
   std::map<std::string, int64_t> symbols;
   std::vector<MemorySpan> spans;
   for (const Value* in : index.runtime_inputs) {
-    auto b = bindings_.find(in->name);
-    if (b == bindings_.end()) {
-      return MakeError(StatusCode::kInvalidArgument, "input \"", in->name,
-                       "\" has no memory bound: call SetTensorAddress");
-    }
     const Dims& d = dims.at(in->name);
-    FRT_ASSIGN_OR_RETURN(size_t bytes, ByteSizeOf(in->dtype, d));
-    if (bytes > b->second.capacity) {
-      return MakeError(StatusCode::kInvalidArgument, "input \"", in->name, "\" of shape ",
-                       DimsToString(d), " needs ", bytes, " bytes; its buffer holds ",
-                       b->second.capacity);
-    }
-    FRT_RETURN_IF_ERROR(CheckInputTensor(*in, Tensor::View(in->dtype, d, nullptr), symbols));
-    env[in] = DeviceTensor{in->dtype, d, b->second.data, nullptr};
-    spans.push_back({static_cast<const std::byte*>(b->second.data), bytes, in->name});
+    FRT_ASSIGN_OR_RETURN(void* data, BoundInput(*in, d, symbols, spans));
+    env[in] = DeviceTensor{in->dtype, d, data, nullptr};
   }
   for (const auto& [v, dev] : state_->weights) {
     env[v] = DeviceTensor{v->dtype, v->constant->dims(), dev.data(), &*v->constant};
@@ -285,6 +362,7 @@ Status CudaExecutionContext::Run(void* stream_ptr) {
     Dims d = it != env.end() ? it->second.dims : h->dims();
     if (out->is_graph_input && !out->constant) {  // an input passed through: its own buffer
       SetResult(out->name, d, it->second.data);
+      run_results_.emplace_back(out->name, d, it->second.data);
       continue;
     }
     bool produced_in_place = it != env.end() && out->producer && !host.count(out);
@@ -297,12 +375,14 @@ Status CudaExecutionContext::Run(void* stream_ptr) {
           FRT_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(where, it->second.data, bytes,
                                                    cudaMemcpyDeviceToDevice, stream));
         } else {
+          FRT_ASSIGN_OR_RETURN(const void* staged, StagePinned(*out, *h, stream));
           FRT_CUDA_RETURN_IF_ERROR(
-              cudaMemcpyAsync(where, h->raw(), bytes, cudaMemcpyHostToDevice, stream));
+              cudaMemcpyAsync(where, staged, bytes, cudaMemcpyHostToDevice, stream));
         }
       }
     }
     SetResult(out->name, d, where);
+    run_results_.emplace_back(out->name, d, where);
   }
   return Status::Ok();
 }

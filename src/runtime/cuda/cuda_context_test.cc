@@ -9,6 +9,7 @@
 
 #include "backends/cuda/gpu_test_util.h"
 #include "passes/pass_test_util.h"
+#include "runtime/cuda/cuda_context.h"
 
 namespace frt {
 namespace {
@@ -155,6 +156,39 @@ TEST(CudaContext, ConcurrentContextsShareWeights) {
   }
   for (auto& t : threads) t.join();
   for (double e : errors) EXPECT_EQ(e, 0.0);
+}
+
+// Graph replays read the bound buffers' current contents; new addresses or shapes
+// run eagerly (and are captured on their second run).
+TEST(CudaContext, CudaGraphReplaysFollowDataAndRecaptureOnNewAddresses) {
+  FRT_SKIP_WITHOUT_GPU();
+  auto g = AddReluGraph(2048);
+  auto engine = BuildCuda(*g);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto ctx = (*engine)->CreateContext().value();
+  auto* cuda_ctx = dynamic_cast<CudaExecutionContext*>(ctx.get());
+  ASSERT_NE(cuda_ctx, nullptr);
+  ASSERT_TRUE(cuda_ctx->EnableCudaGraphs(true).ok());
+  const size_t bytes = 2 * 2048 * sizeof(float);
+  DeviceBuffer xs[2] = {DeviceBuffer::Allocate(bytes, "x0").value(),
+                        DeviceBuffer::Allocate(bytes, "x1").value()};
+  auto yd = DeviceBuffer::Allocate(bytes, "y").value();
+  ASSERT_TRUE(ctx->SetTensorAddress("y", yd.data(), bytes).ok());
+  for (int run = 0; run < 8; ++run) {
+    SCOPED_TRACE(run);
+    DeviceBuffer& xd = xs[run < 5 ? 0 : 1];  // runs 0-4: one address (eager, capture, replays)
+    Tensor x = RandomTensor(DType::kFloat32, {2, 2048}, 100 + run);
+    ASSERT_EQ(cudaMemcpy(xd.data(), x.raw(), bytes, cudaMemcpyHostToDevice), cudaSuccess);
+    ASSERT_TRUE(ctx->SetTensorAddress("x", xd.data(), bytes).ok());
+    ASSERT_EQ(cudaMemset(yd.data(), 0xFF, bytes), cudaSuccess);
+    Status st = ctx->Execute();
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    Tensor y = Tensor::Allocate(DType::kFloat32, x.dims()).value();
+    ASSERT_EQ(cudaMemcpy(y.raw(), yd.data(), bytes, cudaMemcpyDeviceToHost), cudaSuccess);
+    auto ref = gpu_test::RunReference(*g, {{"x", x}}).value();
+    EXPECT_EQ(RelativeError(y, ref[0]), 0.0);
+    EXPECT_EQ(ctx->GetTensorAddress("x"), xd.data());
+  }
 }
 
 TEST(CudaBuild, UnsupportedNodeIsABuildErrorNamingIt) {
